@@ -1,0 +1,127 @@
+// `zfan`: the one binary. Parses the command line (CLI11) into plain option structs and hands
+// off to the master or the worker; nothing else happens here.
+#include <CLI/CLI.hpp>
+#include <climits>
+#include <cstdio>
+#include <unistd.h>
+
+#include "common/exit_codes.h"
+#include "common/log.h"
+#include "jobs/registry.h"
+#include "master/master.h"
+#include "worker/worker.h"
+
+namespace {
+
+using zfan::ExitCode;
+
+std::string SelfExe() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "zfan";
+}
+
+void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
+  cmd.add_option("--bind", o.bind, "address to bind (default loopback)")->capture_default_str();
+  cmd.add_option("--port", o.port, "tasks port; results and control use PORT+1, PORT+2")
+      ->capture_default_str();
+  cmd.add_option("--local-workers", o.local_workers, "start N worker processes on this machine");
+  cmd.add_option("--worker-slots", o.worker_slots, "slots of each local worker (0 = cores)")
+      ->capture_default_str();
+  cmd.add_option("--expect-workers", o.expect_workers, "wait for N workers before dispatching");
+  cmd.add_option("--wait-timeout", o.wait_timeout_s, "seconds to wait for --expect-workers")
+      ->capture_default_str();
+  cmd.add_flag("--json", o.json, "print one JSON summary on stdout and nothing else there");
+  cmd.add_option("--joblog", o.joblog, "write one TSV line per task to FILE");
+  cmd.add_option("--journal", o.journal, "append completed tasks to FILE (for --resume)");
+  cmd.add_flag("--resume", o.resume, "skip the tasks the journal has, fold their results");
+  cmd.add_option("--heartbeat-ms", o.heartbeat_ms, "heartbeat of local workers")
+      ->capture_default_str();
+  cmd.add_option("--lease-ms", o.lease_ms, "requeue a task sent but not taken after this long")
+      ->capture_default_str();
+  cmd.add_option("--max-attempts", o.max_attempts, "tries per task before it counts as failed")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
+  cmd.add_flag("!--no-speculate", o.speculate, "no speculative copies of straggling tasks");
+  cmd.add_flag("--shutdown-workers", o.shutdown_workers, "tell workers to exit after the job");
+  cmd.add_option("--drain-timeout", o.drain_timeout_s, "seconds to wait for in-flight tasks on Ctrl-C")
+      ->capture_default_str();
+  cmd.add_option("--progress-interval", o.progress_interval_s, "seconds between progress lines");
+  cmd.add_flag("--insecure", o.insecure, "allow binding a non-loopback address without CURVE");
+}
+
+void AddLogOptions(CLI::App& cmd, int& verbosity) {
+  cmd.add_flag_function("-v,--verbose", [&](int64_t n) { verbosity += static_cast<int>(n); },
+                        "more logging (repeat for debug)");
+  cmd.add_flag_function("-q,--quiet", [&](int64_t) { verbosity = 0; }, "only warnings and errors");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"zfan: fan work out from one master to many workers over ZeroMQ"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("zfan ") + ZFAN_VERSION);
+
+  zfan::master::MasterOptions master_opts;
+  int master_verbosity = 1;
+  CLI::App* master = app.add_subcommand("master", "run a job: make tasks, dispatch, collect");
+  master->require_subcommand(1);
+  AddMasterOptions(*master, master_opts);
+  AddLogOptions(*master, master_verbosity);
+  std::vector<std::pair<CLI::App*, zfan::jobs::MasterJobFactory>> job_cmds;
+  for (const auto& job : zfan::jobs::AllJobs()) {
+    CLI::App* cmd = master->add_subcommand(job.name, job.help);
+    cmd->fallthrough();  // master options may follow the job's own
+    job_cmds.emplace_back(cmd, job.add_cli(*cmd));
+  }
+
+  zfan::worker::WorkerOptions worker_opts;
+  int worker_verbosity = 1;
+  CLI::App* worker = app.add_subcommand("worker", "connect to a master and run its tasks");
+  worker->add_option("endpoint", worker_opts.endpoint, "master's tasks endpoint tcp://HOST:PORT")
+      ->capture_default_str();
+  worker->add_option("--slots", worker_opts.slots, "tasks at once (default: one per core)");
+  worker->add_option("--id", worker_opts.id, "worker name shown by the master");
+  worker->add_option("--heartbeat-ms", worker_opts.heartbeat_ms, "heartbeat interval")
+      ->check(CLI::Range(10u, 60000u))
+      ->capture_default_str();
+  worker->add_option("--master-timeout", worker_opts.master_timeout_s,
+                     "exit if no master answers within S seconds (0 = wait forever)");
+  worker->add_option("--drain-timeout", worker_opts.drain_timeout_s,
+                     "on SIGTERM, seconds to let running tasks finish")
+      ->capture_default_str();
+  AddLogOptions(*worker, worker_verbosity);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "zfan: %s (see zfan --help)\n", e.what());
+    return static_cast<int>(ExitCode::kUsage);
+  }
+
+  if (worker->parsed()) {
+    zfan::SetupLogging("worker", worker_verbosity);
+    return static_cast<int>(zfan::worker::RunWorker(worker_opts));
+  }
+  zfan::SetupLogging("master", master_verbosity);
+  master_opts.verbosity = master_verbosity;
+  master_opts.self_exe = SelfExe();
+  if (master_opts.json) master_opts.quiet = master_opts.quiet || !isatty(STDERR_FILENO);
+  for (auto& [cmd, factory] : job_cmds) {
+    if (!cmd->parsed()) continue;
+    auto job = factory();
+    if (!job.ok()) {
+      std::fprintf(stderr, "zfan: %s\n", job.status().message().c_str());
+      return static_cast<int>(zfan::ExitCodeFor(job.status()));
+    }
+    return static_cast<int>(zfan::master::RunMaster(std::move(job).value(), master_opts));
+  }
+  return static_cast<int>(ExitCode::kUsage);
+}

@@ -1,0 +1,40 @@
+// ChildProcess: a process zfan started, owned by this object. The destructor stops it (SIGTERM,
+// then SIGKILL after a grace period) and reaps it, so zfan never leaves orphans behind. Children
+// also get PR_SET_PDEATHSIG so they die if their parent is killed with -9.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "common/status.h"
+
+namespace zfan {
+
+class ChildProcess {
+ public:
+  static Result<ChildProcess> Spawn(const std::vector<std::string>& argv);
+
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  void Signal(int sig) const;
+  // Exit status if it has exited (non-blocking); 128+signal for a killed process.
+  std::optional<int> Poll();
+  // Waits up to `timeout` for it to exit.
+  std::optional<int> WaitFor(std::chrono::milliseconds timeout);
+  // SIGTERM, wait up to `grace`, then SIGKILL; returns the exit status.
+  int Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
+
+ private:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+}  // namespace zfan

@@ -1,0 +1,43 @@
+#include "common/wire.h"
+
+namespace zfan {
+
+bool SendFrames(zmq::socket_t& socket, const WireFrames& frames, bool dontwait) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    auto flags = zmq::send_flags::none;
+    if (i + 1 < frames.size()) flags = flags | zmq::send_flags::sndmore;
+    // Only the first frame may fail with EAGAIN; later frames of a message are queued atomically.
+    if (dontwait && i == 0) flags = flags | zmq::send_flags::dontwait;
+    auto sent = socket.send(zmq::buffer(frames[i]), flags);
+    if (!sent) return false;
+  }
+  return true;
+}
+
+std::optional<WireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer) {
+  WireFrames frames;
+  zmq::message_t msg;
+  if (!socket.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
+  if (peer) {
+    const char* addr = zmq_msg_gets(msg.handle(), "Peer-Address");
+    *peer = addr ? addr : "unknown peer";
+  }
+  frames.emplace_back(static_cast<const char*>(msg.data()), msg.size());
+  while (msg.more()) {
+    zmq::message_t part;
+    (void)socket.recv(part, zmq::recv_flags::none);  // parts of a message arrive together
+    frames.emplace_back(static_cast<const char*>(part.data()), part.size());
+    msg = std::move(part);
+  }
+  return frames;
+}
+
+void Tune(zmq::socket_t& socket, const SocketTuning& t) {
+  socket.set(zmq::sockopt::sndhwm, t.send_hwm);
+  socket.set(zmq::sockopt::rcvhwm, t.recv_hwm);
+  socket.set(zmq::sockopt::maxmsgsize, t.max_msg_bytes);
+  socket.set(zmq::sockopt::immediate, t.immediate ? 1 : 0);
+  socket.set(zmq::sockopt::linger, t.linger_ms);
+}
+
+}  // namespace zfan

@@ -1,0 +1,30 @@
+// Sending and receiving whole multipart messages on cppzmq sockets, plus socket set-up shared by
+// master and worker (HWMs, ZMQ_IMMEDIATE, ZMQ_MAXMSGSIZE, linger).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+namespace zfan {
+
+using WireFrames = std::vector<std::string>;
+
+// Sends all frames; returns false if the socket would block (only with dontwait) or is closed.
+bool SendFrames(zmq::socket_t& socket, const WireFrames& frames, bool dontwait = false);
+
+// Receives one whole multipart message without blocking; nullopt if none is waiting. `peer`, if
+// given, receives the sender's address where the transport knows it (TCP), for logging.
+std::optional<WireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer = nullptr);
+
+struct SocketTuning {
+  int send_hwm = 1000;
+  int recv_hwm = 1000;
+  int64_t max_msg_bytes = -1;  // ZMQ_MAXMSGSIZE on receive; -1 = unlimited
+  bool immediate = false;      // queue only to completed connections
+  int linger_ms = 0;
+};
+
+void Tune(zmq::socket_t& socket, const SocketTuning& t);
+
+}  // namespace zfan

@@ -1,0 +1,95 @@
+// The job interface: every job is "make tasks (master) / run a task (worker) / fold results (master)".
+// Jobs know nothing of ZeroMQ; master/ and worker/ know jobs only through this header and registry.h.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+
+#include "common/status.h"
+
+namespace zfan::jobs {
+
+using TaskId = uint64_t;
+
+// One unit of work as it travels master -> worker.
+struct TaskSpec {
+  TaskId id = 0;
+  uint32_t attempt = 1;
+  std::string payload;  // job-defined bytes (bounds, chunk data, a URL)
+};
+
+// What a worker reports for one task. `error` empty means success.
+struct TaskOutcome {
+  TaskId id = 0;
+  std::string error;     // typed reason on failure, e.g. "HTTP_404", "TIMEOUT"; empty on success
+  std::string detail;    // human-readable detail for the failure (optional)
+  std::string result;    // small job-defined result, JSON text (journaled as is); may be empty
+  std::string bulk;      // large bytes (an image body); travels as a raw frame, never journaled
+  std::string bulk2;     // a second raw payload (a thumbnail); may be empty
+  uint32_t attempts = 1; // tries made inside the worker (download retries)
+  uint64_t busy_us = 0;  // time the worker spent on it
+  bool ok() const { return error.empty(); }
+};
+
+// Master side of a job. Called only from the master's event loop thread.
+class MasterJob {
+ public:
+  virtual ~MasterJob() = default;
+  virtual std::string name() const = 0;
+  // Parameters every worker needs to run tasks (JSON object). Sent with every task batch, so keep
+  // it small and free of secrets.
+  virtual nlohmann::json worker_params() const = 0;
+  // A text that changes whenever the task set would change; guards --resume against another job.
+  virtual std::string fingerprint() const = 0;
+  // Does slow set-up (fetching a link list). Called once before dispatching.
+  virtual Status prepare() { return Status::Ok(); }
+  virtual uint64_t task_count() const = 0;
+  // Builds task `index` (0 <= index < task_count()); its id is `index`.
+  virtual TaskSpec make_task(uint64_t index) const = 0;
+  // Folds one successful outcome (first result per id only; the master dedupes). `from_journal`
+  // is true when replayed by --resume, in which case only `result` is set. A non-ok Status turns
+  // the task into a failure with that message (e.g. the output file could not be written).
+  virtual Status fold(const TaskOutcome& outcome, bool from_journal) = 0;
+  // Called once per task that failed for good (after all attempts).
+  virtual void failed(TaskId /*id*/, const TaskOutcome& /*last*/) {}
+  // A task's label for failure lists (URL, chunk bounds).
+  virtual std::string describe(TaskId id) const { return std::to_string(id); }
+  // Called after the last task; result checks (e.g. the closed-form sum) happen here.
+  virtual void finish() {}
+  // The job's result for --json ("result": {...}).
+  virtual nlohmann::json result_json() const = 0;
+  // Human-readable result lines for stdout.
+  virtual void print_result(std::ostream& out) const = 0;
+  // False if the result was checked and is wrong (exit code 1).
+  virtual bool verified_ok() const { return true; }
+  // Whether a task that failed with `reason` on one worker is worth retrying on another.
+  virtual bool retryable(const std::string& /*reason*/) const { return true; }
+  // Ok if --resume can rebuild this job's state from journaled results alone.
+  virtual Status check_resume() const { return Status::Ok(); }
+  // Journal used when the user gives none ("" = no journal).
+  virtual std::string default_journal() const { return ""; }
+  // Extra joblog column for a finished task (e.g. the file written).
+  virtual std::string joblog_note(TaskId /*id*/) const { return ""; }
+  // Worker slots to assume for this job when a worker says "auto" (0).
+  virtual uint32_t auto_slots(uint32_t cores) const { return cores; }
+};
+
+// Called by a TaskRunner whenever a task ends. Must be thread-safe.
+using CompletionSink = std::function<void(TaskOutcome)>;
+
+// Worker side of a job: accepts tasks and reports outcomes through the sink, from any thread.
+class TaskRunner {
+ public:
+  virtual ~TaskRunner() = default;
+  virtual void submit(TaskSpec task) = 0;
+  // Drops queued (not started) tasks and returns their ids, for BYE / STOP.
+  virtual std::vector<TaskId> drain_queued() = 0;
+};
+
+// A plain function run on a pool of threads: how CPU jobs run a task.
+using TaskFunction = std::function<TaskOutcome(const TaskSpec&)>;
+
+}  // namespace zfan::jobs

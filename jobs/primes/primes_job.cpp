@@ -1,0 +1,230 @@
+// Master side: chunks of [from, to); folds counts, keeps each chunk's head/tail to report the first
+// and last primes overall, and with --list writes every prime in order as chunks complete.
+#include "jobs/primes/primes_job.h"
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <primesieve.hpp>
+
+#include "jobs/primes/prime_math.h"
+#include "jobs/thread_pool_runner.h"
+
+namespace zfan::jobs {
+namespace {
+
+struct PrimesOptions {
+  std::string from_text = "0";
+  std::string to_text = "10000000";
+  std::string chunk_text = "auto";
+  std::string method = "sieve";
+  std::string list_path;
+};
+
+std::string PackPrimes(const std::vector<uint64_t>& primes) {
+  std::string out(primes.size() * 8, '\0');
+  if (!primes.empty()) std::memcpy(out.data(), primes.data(), out.size());
+  return out;
+}
+
+TaskOutcome RunPrimesTask(PrimeMethod method, bool want_all, const TaskSpec& task) {
+  auto r = DecodeRange(task.payload);
+  if (!r) return TaskOutcome{.error = "BAD_TASK", .detail = "range payload is not 16 bytes"};
+  ChunkPrimes p = PrimesInChunk(*r, method, want_all);
+  TaskOutcome out;
+  out.result = nlohmann::json{{"c", p.count}, {"h", p.head}, {"t", p.tail}}.dump();
+  if (want_all) out.bulk = PackPrimes(p.all);
+  return out;
+}
+
+// Writes chunks' primes to the --list file in chunk order, holding early arrivals until their
+// predecessors are written.
+class OrderedPrimeWriter {
+ public:
+  Status Open(const std::string& path) {
+    out_.open(path, std::ios::out | std::ios::trunc);
+    if (!out_) return IoError("cannot write --list file '" + path + "'");
+    return Status::Ok();
+  }
+  bool enabled() const { return out_.is_open(); }
+  Status Add(uint64_t index, std::string packed) {
+    pending_[index] = std::move(packed);
+    while (!pending_.empty() && pending_.begin()->first == next_) {
+      const std::string& bytes = pending_.begin()->second;
+      for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
+        uint64_t p;
+        std::memcpy(&p, bytes.data() + i, 8);
+        out_ << p << '\n';
+      }
+      pending_.erase(pending_.begin());
+      ++next_;
+    }
+    if (!out_) return IoError("writing the --list file failed (disk full?)");
+    return Status::Ok();
+  }
+
+ private:
+  std::ofstream out_;
+  std::map<uint64_t, std::string> pending_;
+  uint64_t next_ = 0;
+};
+
+class PrimesJob final : public MasterJob {
+ public:
+  PrimesJob(Range range, uint64_t chunk, PrimeMethod method, std::string list_path)
+      : range_(range), chunk_(chunk), method_(method), list_path_(std::move(list_path)) {}
+
+  std::string name() const override { return "primes"; }
+  nlohmann::json worker_params() const override {
+    return {{"method", method_ == PrimeMethod::kSieve ? "sieve" : "trial"},
+            {"list", !list_path_.empty()}};
+  }
+  std::string fingerprint() const override {
+    return "primes from=" + std::to_string(range_.lo) + " to=" + std::to_string(range_.hi) +
+           " chunk=" + std::to_string(chunk_);
+  }
+  Status check_resume() const override {
+    if (list_path_.empty()) return Status::Ok();
+    return UsageError("--list cannot be combined with --resume (the journal keeps counts, not primes)");
+  }
+  Status prepare() override {
+    return list_path_.empty() ? Status::Ok() : writer_.Open(list_path_);
+  }
+  uint64_t task_count() const override { return ChunkCount(range_, chunk_); }
+  TaskSpec make_task(uint64_t index) const override {
+    return {.id = index, .payload = EncodeRange(ChunkAt(range_, chunk_, index))};
+  }
+  std::string describe(TaskId id) const override {
+    Range r = ChunkAt(range_, chunk_, id);
+    return "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + ")";
+  }
+
+  Status fold(const TaskOutcome& o, bool) override {
+    auto j = nlohmann::json::parse(o.result, nullptr, false);
+    if (!j.is_object() || !j.contains("c") || !j["c"].is_number_unsigned()) {
+      return ProtocolError("prime chunk result is malformed");
+    }
+    ChunkPrimes p;
+    p.count = j["c"].get<uint64_t>();
+    p.head = j.value("h", std::vector<uint64_t>{});
+    p.tail = j.value("t", std::vector<uint64_t>{});
+    count_ += p.count;
+    chunks_[o.id] = {std::move(p.head), std::move(p.tail)};
+    if (writer_.enabled()) return writer_.Add(o.id, o.bulk);
+    return Status::Ok();
+  }
+
+  void finish() override {
+    for (auto it = chunks_.begin(); it != chunks_.end() && first_.size() < kHeadTail; ++it) {
+      for (uint64_t p : it->second.first) {
+        if (first_.size() < kHeadTail) first_.push_back(p);
+      }
+    }
+    for (auto it = chunks_.rbegin(); it != chunks_.rend() && last_.size() < kHeadTail; ++it) {
+      const auto& tail = it->second.second;
+      for (auto p = tail.rbegin(); p != tail.rend() && last_.size() < kHeadTail; ++p) {
+        last_.insert(last_.begin(), *p);
+      }
+    }
+    complete_ = chunks_.size() == task_count();
+  }
+
+  nlohmann::json result_json() const override {
+    nlohmann::json j = {{"count", count_},
+                        {"first", first_},
+                        {"last", last_},
+                        {"from", range_.lo},
+                        {"to", range_.hi},
+                        {"chunk", chunk_},
+                        {"method", method_ == PrimeMethod::kSieve ? "sieve" : "trial"}};
+    auto known = KnownPrimeCount(range_.lo, range_.hi);
+    j["verified"] = known ? nlohmann::json(complete_ && *known == count_) : nlohmann::json();
+    return j;
+  }
+
+  void print_result(std::ostream& out) const override {
+    out << "primes in [" << range_.lo << ", " << range_.hi << "): " << count_;
+    auto known = KnownPrimeCount(range_.lo, range_.hi);
+    if (known) out << (verified_ok() ? "  (verified: equals pi(to))" : "  (NOT verified: pi(to) = " + std::to_string(*known) + ")");
+    out << "\nfirst: " << nlohmann::json(first_).dump() << "\nlast:  " << nlohmann::json(last_).dump()
+        << "\n";
+    if (!list_path_.empty()) out << "all primes written to " << list_path_ << "\n";
+  }
+
+  bool verified_ok() const override {
+    auto known = KnownPrimeCount(range_.lo, range_.hi);
+    return !known || (complete_ && *known == count_);
+  }
+
+ private:
+  Range range_;
+  uint64_t chunk_;
+  PrimeMethod method_;
+  std::string list_path_;
+  OrderedPrimeWriter writer_;
+  uint64_t count_ = 0;
+  std::map<TaskId, std::pair<std::vector<uint64_t>, std::vector<uint64_t>>> chunks_;
+  std::vector<uint64_t> first_, last_;
+  bool complete_ = false;
+};
+
+// About 1000 tasks: enough to balance across workers and to speculate on stragglers, few enough
+// that per-chunk sieve set-up (O(sqrt(to))) stays negligible.
+uint64_t AutoChunk(Range r) {
+  uint64_t span = r.hi - r.lo;
+  return std::max<uint64_t>(10000, span / 1000 + 1);
+}
+
+MasterJobFactory AddPrimesCli(CLI::App& cmd) {
+  auto opts = std::make_shared<PrimesOptions>();
+  cmd.add_option("--from", opts->from_text, "first number (inclusive)")->capture_default_str();
+  cmd.add_option("--to", opts->to_text, "end (exclusive); 1e9 style allowed")->capture_default_str();
+  cmd.add_option("--chunk", opts->chunk_text, "numbers per task, or auto")->capture_default_str();
+  cmd.add_option("--method", opts->method, "sieve (libprimesieve) or trial (the seeds' division)")
+      ->check(CLI::IsMember({"sieve", "trial"}))
+      ->capture_default_str();
+  cmd.add_option("--list", opts->list_path, "write every prime, in order, to FILE");
+  return [opts]() -> Result<std::unique_ptr<MasterJob>> {
+    auto from = ParseCount(opts->from_text, "--from");
+    if (!from.ok()) return from.status();
+    auto to = ParseCount(opts->to_text, "--to");
+    if (!to.ok()) return to.status();
+    if (*to < *from) return UsageError("--to must not be below --from");
+    Range r{*from, *to};
+    uint64_t chunk = AutoChunk(r);
+    if (opts->chunk_text != "auto") {
+      auto c = ParseCount(opts->chunk_text, "--chunk");
+      if (!c.ok()) return c.status();
+      if (*c == 0) return UsageError("--chunk must be at least 1");
+      chunk = *c;
+    }
+    if (!opts->list_path.empty() && chunk > 100'000'000) {
+      return UsageError("--list needs --chunk of at most 1e8 so a chunk's primes fit a message");
+    }
+    auto method = opts->method == "trial" ? PrimeMethod::kTrial : PrimeMethod::kSieve;
+    return std::unique_ptr<MasterJob>(std::make_unique<PrimesJob>(r, chunk, method, opts->list_path));
+  };
+}
+
+}  // namespace
+
+JobEntry PrimesJobEntry() {
+  return {
+      .name = "primes",
+      .help = "count (and list) the primes in [from, to)",
+      .add_cli = AddPrimesCli,
+      .make_runner = [](const nlohmann::json& params, uint32_t slots,
+                        CompletionSink sink) -> Result<std::unique_ptr<TaskRunner>> {
+        // Each slot is one thread; libprimesieve must not start its own on top.
+        primesieve::set_num_threads(1);
+        auto method = params.value("method", "sieve") == "trial" ? PrimeMethod::kTrial
+                                                                 : PrimeMethod::kSieve;
+        bool want_all = params.value("list", false);
+        return MakePoolRunner(
+            slots, [=](const TaskSpec& t) { return RunPrimesTask(method, want_all, t); },
+            std::move(sink));
+      },
+  };
+}
+
+}  // namespace zfan::jobs

@@ -1,0 +1,24 @@
+// The one table of jobs. Adding a job: a folder under jobs/ and one line here.
+#include "jobs/registry.h"
+
+#include "jobs/primes/primes_job.h"
+#include "jobs/sum/sum_job.h"
+#include "jobs/synthetic/synthetic_jobs.h"
+
+namespace zfan::jobs {
+
+const std::vector<JobEntry>& AllJobs() {
+  static const std::vector<JobEntry> jobs = {
+      PrimesJobEntry(), SumJobEntry(), SleepJobEntry(), SpinJobEntry(), EchoJobEntry(),
+  };
+  return jobs;
+}
+
+const JobEntry* FindJob(const std::string& name) {
+  for (const auto& j : AllJobs()) {
+    if (j.name == name) return &j;
+  }
+  return nullptr;
+}
+
+}  // namespace zfan::jobs

@@ -1,0 +1,30 @@
+// The job registry: one table lists every job; master/, worker/ and cli/ find jobs only here.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jobs/job.h"
+
+namespace zfan::jobs {
+
+using MasterJobFactory = std::function<Result<std::unique_ptr<MasterJob>>()>;
+
+struct JobEntry {
+  std::string name;
+  std::string help;
+  // Adds the job's flags to its `zfan master JOB` subcommand. The returned factory is called
+  // after parsing and validates the values (a bad value is a Status with kUsage).
+  std::function<MasterJobFactory(CLI::App& cmd)> add_cli;
+  // Builds the worker side from the master's worker_params(). `slots` tasks may run at once.
+  std::function<Result<std::unique_ptr<TaskRunner>>(const nlohmann::json& params, uint32_t slots,
+                                                    CompletionSink sink)>
+      make_runner;
+};
+
+const std::vector<JobEntry>& AllJobs();
+const JobEntry* FindJob(const std::string& name);
+
+}  // namespace zfan::jobs

@@ -1,0 +1,155 @@
+// Master side makes chunks of [0, n); in data mode each task carries the chunk's numbers (as the
+// seed ships lists to its Pool), in --ranges mode only the bounds. Partial sums are 128-bit.
+#include "jobs/sum/sum_job.h"
+
+#include <cstring>
+
+#include "jobs/numbers.h"
+#include "jobs/thread_pool_runner.h"
+
+namespace zfan::jobs {
+namespace {
+
+struct SumOptions {
+  std::string n_text = "1000000";
+  std::string chunk_text = "100";
+  bool ranges = false;
+};
+
+u128 SumOfData(const std::string& payload) {
+  u128 total = 0;
+  const size_t count = payload.size() / 8;
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t v;
+    std::memcpy(&v, payload.data() + i * 8, 8);
+    total += v;
+  }
+  return total;
+}
+
+u128 SumOfRange(Range r) {
+  u128 total = 0;
+  for (uint64_t v = r.lo; v < r.hi; ++v) total += v;
+  return total;
+}
+
+TaskOutcome RunSumTask(bool ranges, const TaskSpec& task) {
+  TaskOutcome out;
+  u128 partial = 0;
+  if (ranges) {
+    auto r = DecodeRange(task.payload);
+    if (!r) return TaskOutcome{.error = "BAD_TASK", .detail = "range payload is not 16 bytes"};
+    partial = SumOfRange(*r);
+  } else {
+    if (task.payload.size() % 8 != 0) {
+      return TaskOutcome{.error = "BAD_TASK", .detail = "chunk data is not whole uint64s"};
+    }
+    partial = SumOfData(task.payload);
+  }
+  out.result = "\"" + U128ToString(partial) + "\"";
+  return out;
+}
+
+class SumJob final : public MasterJob {
+ public:
+  SumJob(uint64_t n, uint64_t chunk, bool ranges) : n_(n), chunk_(chunk), ranges_(ranges) {}
+
+  std::string name() const override { return "sum"; }
+  nlohmann::json worker_params() const override { return {{"ranges", ranges_}}; }
+  std::string fingerprint() const override {
+    return "sum n=" + std::to_string(n_) + " chunk=" + std::to_string(chunk_);
+  }
+  uint64_t task_count() const override { return ChunkCount({0, n_}, chunk_); }
+
+  TaskSpec make_task(uint64_t index) const override {
+    Range r = ChunkAt({0, n_}, chunk_, index);
+    TaskSpec t{.id = index};
+    if (ranges_) {
+      t.payload = EncodeRange(r);
+    } else {
+      t.payload.resize((r.hi - r.lo) * 8);
+      char* p = t.payload.data();
+      for (uint64_t v = r.lo; v < r.hi; ++v, p += 8) std::memcpy(p, &v, 8);
+    }
+    return t;
+  }
+
+  Status fold(const TaskOutcome& o, bool) override {
+    auto text = nlohmann::json::parse(o.result, nullptr, false);
+    std::optional<u128> partial;
+    if (text.is_string()) partial = ParseU128(text.get<std::string>());
+    if (!partial) return ProtocolError("partial sum is not a decimal string: " + o.result);
+    total_ += *partial;
+    ++folded_;
+    return Status::Ok();
+  }
+
+  std::string describe(TaskId id) const override {
+    Range r = ChunkAt({0, n_}, chunk_, id);
+    return "chunk " + std::to_string(id) + " [" + std::to_string(r.lo) + ", " +
+           std::to_string(r.hi) + ")";
+  }
+
+  nlohmann::json result_json() const override {
+    return {{"sum", U128ToString(total_)},
+            {"expected", U128ToString(Expected())},
+            {"verified", verified_ok()},
+            {"n", n_},
+            {"chunk", chunk_},
+            {"mode", ranges_ ? "ranges" : "data"},
+            {"data_bytes", ranges_ ? 0 : n_ * 8}};
+  }
+
+  void print_result(std::ostream& out) const override {
+    out << "sum of range(" << n_ << ") = " << U128ToString(total_) << "  ("
+        << (verified_ok() ? "verified: equals n(n-1)/2" : "NOT verified: expected " +
+                                                              U128ToString(Expected()))
+        << ")\n";
+  }
+
+  bool verified_ok() const override { return folded_ == task_count() && total_ == Expected(); }
+
+ private:
+  u128 Expected() const { return n_ == 0 ? 0 : static_cast<u128>(n_) * (n_ - 1) / 2; }
+
+  uint64_t n_, chunk_;
+  bool ranges_;
+  u128 total_ = 0;
+  uint64_t folded_ = 0;
+};
+
+MasterJobFactory AddSumCli(CLI::App& cmd) {
+  auto opts = std::make_shared<SumOptions>();
+  cmd.add_option("--n", opts->n_text, "sum range(N); 1e7 style allowed")->capture_default_str();
+  cmd.add_option("--chunk", opts->chunk_text, "numbers per task")->capture_default_str();
+  cmd.add_flag("--ranges", opts->ranges, "ship only chunk bounds, not the numbers");
+  return [opts]() -> Result<std::unique_ptr<MasterJob>> {
+    auto n = ParseCount(opts->n_text, "--n");
+    if (!n.ok()) return n.status();
+    auto chunk = ParseCount(opts->chunk_text, "--chunk");
+    if (!chunk.ok()) return chunk.status();
+    if (*chunk == 0) return UsageError("--chunk must be at least 1");
+    if (!opts->ranges && *chunk > (4u << 20)) {
+      return UsageError("--chunk over 4194304 numbers is too large to ship as data; use --ranges");
+    }
+    return std::unique_ptr<MasterJob>(std::make_unique<SumJob>(*n, *chunk, opts->ranges));
+  };
+}
+
+}  // namespace
+
+JobEntry SumJobEntry() {
+  return {
+      .name = "sum",
+      .help = "chunked sum of range(N), checked against N(N-1)/2",
+      .add_cli = AddSumCli,
+      .make_runner = [](const nlohmann::json& params, uint32_t slots,
+                        CompletionSink sink) -> Result<std::unique_ptr<TaskRunner>> {
+        bool ranges = params.value("ranges", false);
+        return MakePoolRunner(
+            slots, [ranges](const TaskSpec& t) { return RunSumTask(ranges, t); }, std::move(sink));
+      },
+  };
+}
+
+}  // namespace zfan::jobs

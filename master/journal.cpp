@@ -1,0 +1,91 @@
+#include "master/journal.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace zfan::master {
+
+Result<JournalContents> ReadJournal(const std::string& path) {
+  JournalContents out;
+  std::ifstream in(path);
+  if (!in) {
+    if (access(path.c_str(), F_OK) != 0) return out;
+    return IoError("cannot read journal '" + path + "'");
+  }
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    // getline on the last line without '\n' still returns it; a torn line fails to parse anyway.
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (first) {
+      first = false;
+      if (!j.is_object() || !j.contains("zfan_journal")) {
+        return IoError("'" + path + "' is not a zfan journal (no header line)");
+      }
+      out.job = j.value("job", "");
+      out.fingerprint = j.value("fingerprint", "");
+      continue;
+    }
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() || !j.contains("r") ||
+        !j["r"].is_string()) {
+      ++out.skipped_lines;
+      continue;
+    }
+    out.entries.push_back({j["id"].get<uint64_t>(), j["r"].get<std::string>()});
+  }
+  return out;
+}
+
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) {
+    (void)Flush(Clock::now(), true);
+    close(fd_);
+  }
+}
+
+Status JournalWriter::Open(const std::string& path, bool fresh, const std::string& job,
+                           const std::string& fingerprint) {
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0);
+  fd_ = open(path.c_str(), flags, 0644);
+  if (fd_ < 0) return IoError("cannot open journal '" + path + "': " + std::strerror(errno));
+  path_ = path;
+  if (fresh) {
+    buffer_ = nlohmann::json{{"zfan_journal", 1}, {"job", job}, {"fingerprint", fingerprint}}.dump() +
+              "\n";
+  }
+  return Flush(Clock::now(), true);
+}
+
+void JournalWriter::Append(uint64_t id, const std::string& result) {
+  if (fd_ < 0) return;
+  buffer_ += nlohmann::json{{"id", id}, {"r", result}}.dump();
+  buffer_ += '\n';
+}
+
+Status JournalWriter::Flush(TimePoint now, bool force) {
+  if (fd_ < 0) return Status::Ok();
+  size_t off = 0;
+  while (off < buffer_.size()) {
+    ssize_t n = write(fd_, buffer_.data() + off, buffer_.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      buffer_.erase(0, off);
+      return IoError("writing journal '" + path_ + "' failed: " + std::strerror(errno));
+    }
+    off += static_cast<size_t>(n);
+    unsynced_ = true;
+  }
+  buffer_.clear();
+  if (unsynced_ && (force || now - last_sync_ >= fsync_interval_)) {
+    fdatasync(fd_);
+    last_sync_ = now;
+    unsynced_ = false;
+  }
+  return Status::Ok();
+}
+
+}  // namespace zfan::master

@@ -1,0 +1,550 @@
+// The master event loop. One thread: poll the results socket with a short timeout, handle every
+// message waiting, run the timers (dead workers, leases, stragglers, progress, journal), then
+// dispatch while the window has room.
+#include "master/master.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+#include <zmq.hpp>
+
+#include "common/child_process.h"
+#include "common/endpoint.h"
+#include "common/signals.h"
+#include "common/wire.h"
+#include "master/journal.h"
+#include "master/progress.h"
+#include "master/scheduler.h"
+#include "master/summary.h"
+#include "master/worker_registry.h"
+#include "proto/messages.h"
+
+namespace zfan::master {
+namespace {
+
+constexpr Millis kTick{50};
+constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
+constexpr uint32_t kMaxDepth = 256;
+
+void PrintError(const Status& s) { std::fprintf(stderr, "zfan: %s\n", s.message().c_str()); }
+
+bool IsLoopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "::1" || host == "localhost";
+}
+
+uint64_t NewJobId() {
+  std::random_device rd;
+  uint64_t id = (static_cast<uint64_t>(rd()) << 32) | rd();
+  return id ? id : 1;
+}
+
+class MasterLoop {
+ public:
+  MasterLoop(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& o)
+      : job_(std::move(job)),
+        opt_(o),
+        job_id_(NewJobId()),
+        progress_(!o.quiet, o.progress_interval_s) {}
+
+  ExitCode Run();
+
+ private:
+  Status Bind();
+  Status OpenJournal();
+  Status OpenJoblog();
+  Status StartLocalWorkers();
+  Status SpawnLocalWorker();
+  void SuperviseLocalWorkers();
+  Status WaitForWorkers();
+  void Turn(Millis timeout);
+  void ReceiveAll();
+  void Handle(const proto::Message& msg);
+  void HandleHello(const proto::WorkerInfo& info);
+  void HandleResults(const proto::Results& r);
+  void HandleItem(const std::string& worker, proto::ResultItem& item);
+  void RecordFailure(jobs::TaskId id, const std::string& worker, const jobs::TaskOutcome& o);
+  void Joblog(jobs::TaskId id, const std::string& worker, uint32_t attempts, uint64_t bytes,
+              double seconds, const std::string& status, const std::string& detail);
+  void Timers(TimePoint now);
+  void ExpireDeadWorkers(TimePoint now);
+  void FillWindow(TimePoint now);
+  bool SendTasks(const std::vector<Dispatch>& batch);
+  uint64_t WindowSlots() const;
+  uint32_t Depth() const;
+  void Publish(const proto::Message& msg);
+  void StopWorkers();
+  ExitCode Finish();
+  void CountBadFrame(const std::string& peer, const std::string& why);
+  ProgressSnapshot Snapshot(TimePoint now) const;
+
+  std::unique_ptr<jobs::MasterJob> job_;
+  MasterOptions opt_;
+  uint64_t job_id_;
+  std::string params_json_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t tasks_{ctx_, zmq::socket_type::push};
+  zmq::socket_t results_{ctx_, zmq::socket_type::pull};
+  zmq::socket_t control_{ctx_, zmq::socket_type::pub};
+  Endpoints endpoints_;
+  std::unique_ptr<Scheduler> sched_;
+  WorkerRegistry workers_;
+  JournalWriter journal_;
+  std::ofstream joblog_;
+  ProgressReporter progress_;
+  JobReport report_;
+  std::vector<ChildProcess> local_;
+  uint32_t local_spawned_ = 0;
+  std::set<std::string> bad_peers_logged_;
+  TimePoint start_{};
+  TimePoint last_timers_{};
+  TimePoint drain_deadline_{};
+  bool draining_ = false;
+};
+
+Status MasterLoop::Bind() {
+  if (!IsLoopback(opt_.bind) && !opt_.insecure) {
+    return UsageError("binding " + opt_.bind +
+                      " lets any host on the network send work results; this zfan has no CURVE "
+                      "keys yet, so pass --insecure to accept that (or keep the default 127.0.0.1)");
+  }
+  auto ep = MakeBindEndpoints(opt_.bind, opt_.port);
+  if (!ep.ok()) return ep.status();
+  endpoints_ = *ep;
+  const auto& limits = proto::DefaultLimits();
+  // Small HWMs and IMMEDIATE: a batch is queued only to a connected worker, and only a couple per
+  // pipe, so tasks do not pile up behind a slow or dead worker (the window bounds the rest).
+  Tune(tasks_, {.send_hwm = 2, .recv_hwm = 2, .immediate = true});
+  Tune(results_, {.recv_hwm = 10000, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
+  Tune(control_, {.send_hwm = 1000});
+  std::string bind_host = opt_.bind == "0.0.0.0" ? "*" : endpoints_.host;
+  Endpoints bind_ep = endpoints_;
+  bind_ep.host = bind_host;
+  for (auto [sock, url] : {std::pair{&tasks_, bind_ep.tasks()}, {&results_, bind_ep.results()},
+                           {&control_, bind_ep.control()}}) {
+    try {
+      sock->bind(url);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EADDRINUSE) {
+        return IoError("port " + url.substr(url.rfind(':') + 1) +
+                       " is in use (zfan needs PORT, PORT+1 and PORT+2): choose another with --port");
+      }
+      return IoError("cannot bind " + url + ": " + e.what());
+    }
+  }
+  return Status::Ok();
+}
+
+Status MasterLoop::OpenJournal() {
+  std::string path = opt_.journal.empty() ? job_->default_journal() : opt_.journal;
+  if (path.empty()) {
+    if (opt_.resume) return UsageError("--resume needs --journal FILE");
+    return Status::Ok();
+  }
+  bool fresh = true;
+  if (opt_.resume) {
+    if (Status s = job_->check_resume(); !s.ok()) return s;
+    auto contents = ReadJournal(path);
+    if (!contents.ok()) return contents.status();
+    if (!contents->job.empty()) {
+      if (contents->fingerprint != job_->fingerprint()) {
+        return UsageError("journal '" + path + "' belongs to another job (" + contents->fingerprint +
+                          "); remove it or run without --resume");
+      }
+      fresh = false;
+    }
+    for (const auto& e : contents->entries) {
+      if (e.id >= sched_->total() || sched_->IsClosed(e.id)) continue;
+      jobs::TaskOutcome o{.id = e.id, .result = e.result};
+      if (!job_->fold(o, true).ok()) continue;
+      uint64_t before = sched_->done_count();
+      sched_->MarkDone(e.id);
+      report_.resumed += sched_->done_count() - before;
+    }
+    spdlog::info("resume: {} of {} tasks done in the journal", report_.resumed, sched_->total());
+    if (contents->skipped_lines) {
+      spdlog::warn("resume: ignored {} torn or malformed journal lines", contents->skipped_lines);
+    }
+  }
+  return journal_.Open(path, fresh, job_->name(), job_->fingerprint());
+}
+
+Status MasterLoop::OpenJoblog() {
+  if (opt_.joblog.empty()) return Status::Ok();
+  joblog_.open(opt_.joblog, std::ios::out | std::ios::trunc);
+  if (!joblog_) return IoError("cannot write --joblog file '" + opt_.joblog + "'");
+  joblog_ << "task\tworker\tattempts\tbytes\tseconds\tstatus\tdetail\tnote\n";
+  return Status::Ok();
+}
+
+Status MasterLoop::SpawnLocalWorker() {
+  std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
+  Endpoints ep = endpoints_;
+  ep.host = host;
+  auto child = ChildProcess::Spawn({opt_.self_exe, "worker", ep.tasks(), "--slots",
+                                    std::to_string(opt_.worker_slots), "--id",
+                                    "local-" + std::to_string(++local_spawned_), "--heartbeat-ms",
+                                    std::to_string(opt_.heartbeat_ms), "--quiet"});
+  if (!child.ok()) return child.status();
+  local_.push_back(std::move(child).value());
+  return Status::Ok();
+}
+
+Status MasterLoop::StartLocalWorkers() {
+  for (uint32_t i = 0; i < opt_.local_workers; ++i) {
+    if (Status s = SpawnLocalWorker(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// A local worker that dies mid-job (crash, OOM, poison task) is replaced, within a budget.
+void MasterLoop::SuperviseLocalWorkers() {
+  size_t exited = 0;
+  for (auto& child : local_) {
+    if (auto status = child.Poll()) {
+      spdlog::warn("local worker pid {} exited with status {}", child.pid(), *status);
+      ++exited;
+    }
+  }
+  if (exited == 0) return;
+  std::erase_if(local_, [](ChildProcess& c) { return c.Poll().has_value(); });
+  if (draining_ || sched_->Finished()) return;
+  for (size_t i = 0; i < exited && local_spawned_ < opt_.local_workers * 4 + 4; ++i) {
+    if (!SpawnLocalWorker().ok()) spdlog::error("could not start a replacement local worker");
+  }
+}
+
+Status MasterLoop::WaitForWorkers() {
+  if (opt_.expect_workers == 0) return Status::Ok();
+  auto deadline = Clock::now() + Millis(static_cast<int64_t>(opt_.wait_timeout_s * 1000));
+  size_t shown = SIZE_MAX;
+  while (workers_.alive_count() < opt_.expect_workers) {
+    if (workers_.alive_count() != shown) {
+      shown = workers_.alive_count();
+      std::fprintf(stderr, "waiting for workers: %zu of %u joined (timeout %.0f s)\n", shown,
+                   opt_.expect_workers, opt_.wait_timeout_s);
+    }
+    if (Clock::now() > deadline) {
+      return {ErrorCode::kTimeout, "only " + std::to_string(workers_.alive_count()) + " of " +
+                                       std::to_string(opt_.expect_workers) +
+                                       " workers joined within --wait-timeout " +
+                                       std::to_string(static_cast<int>(opt_.wait_timeout_s)) + " s"};
+    }
+    if (StopSignalsReceived() > 0) return {ErrorCode::kInterrupted, "interrupted while waiting"};
+    Turn(Millis(100));
+    SuperviseLocalWorkers();
+  }
+  return Status::Ok();
+}
+
+void MasterLoop::CountBadFrame(const std::string& peer, const std::string& why) {
+  ++report_.bad_frames;
+  if (bad_peers_logged_.insert(peer).second) {
+    spdlog::warn("dropped a bad message from {}: {} (further ones from it are only counted)", peer,
+                 why);
+  }
+}
+
+void MasterLoop::ReceiveAll() {
+  std::string peer;
+  for (int n = 0; n < 20000; ++n) {
+    auto frames = TryRecvFrames(results_, &peer);
+    if (!frames) return;
+    auto msg = proto::Decode(*frames);
+    if (!msg.ok()) {
+      CountBadFrame(peer, msg.status().message());
+      continue;
+    }
+    Handle(*msg);
+  }
+}
+
+void MasterLoop::HandleHello(const proto::WorkerInfo& info) {
+  auto seen = workers_.Touch(info, Clock::now());
+  if (seen == WorkerRegistry::Seen::kNew) {
+    spdlog::info("worker {} joined ({} pid {}, {} slots)", info.id, info.host, info.pid,
+                 info.slots ? std::to_string(info.slots) : "auto");
+  } else if (seen == WorkerRegistry::Seen::kBack) {
+    spdlog::warn("worker {} is back after being declared dead; welcomed as new", info.id);
+  }
+}
+
+void MasterLoop::Handle(const proto::Message& msg) {
+  TimePoint now = Clock::now();
+  if (const auto* m = std::get_if<proto::Hello>(&msg)) return HandleHello(m->worker);
+  if (const auto* m = std::get_if<proto::Heartbeat>(&msg)) return HandleHello(m->worker);
+  if (const auto* m = std::get_if<proto::Taken>(&msg)) {
+    workers_.TouchId(m->worker_id, now);
+    if (m->job_id == job_id_) sched_->OnTaken(m->worker_id, m->ids, now);
+    return;
+  }
+  if (const auto* m = std::get_if<proto::Started>(&msg)) {
+    workers_.TouchId(m->worker_id, now);
+    if (m->job_id == job_id_) sched_->OnStarted(m->worker_id, m->ids);
+    return;
+  }
+  if (const auto* m = std::get_if<proto::Results>(&msg)) {
+    return HandleResults(const_cast<proto::Results&>(*m));
+  }
+  if (const auto* m = std::get_if<proto::Bye>(&msg)) {
+    workers_.MarkLeft(m->worker_id);
+    size_t held = sched_->held_by(m->worker_id);
+    sched_->OnWorkerLeft(m->worker_id, m->job_id == job_id_ ? m->handed_back
+                                                             : std::vector<uint64_t>{});
+    spdlog::info("worker {} left; {} tasks go back to the queue", m->worker_id, held);
+    return;
+  }
+  CountBadFrame("a worker", "a master-to-worker message arrived on the results socket");
+}
+
+void MasterLoop::HandleResults(const proto::Results& r) {
+  workers_.TouchId(r.worker_id, Clock::now());
+  if (r.job_id != job_id_) {
+    report_.stale += r.items.size();
+    return;
+  }
+  for (auto& item : const_cast<proto::Results&>(r).items) HandleItem(r.worker_id, item);
+}
+
+void MasterLoop::HandleItem(const std::string& worker, proto::ResultItem& item) {
+  WorkerRecord* w = workers_.Find(worker);
+  jobs::TaskOutcome o{.id = item.id,
+                      .error = std::move(item.error),
+                      .detail = std::move(item.detail),
+                      .result = std::move(item.result),
+                      .bulk = std::move(item.bulk),
+                      .bulk2 = std::move(item.bulk2),
+                      .attempts = item.attempts,
+                      .busy_us = item.busy_us};
+  if (w) w->busy_us += o.busy_us;
+  if (!o.ok()) {
+    if (w) ++w->failures;
+    return RecordFailure(o.id, worker, o);
+  }
+  if (o.id >= sched_->total() || sched_->IsClosed(o.id)) {
+    sched_->OnResult(o.id, worker, o.busy_us);  // counts the duplicate
+    return;
+  }
+  if (Status s = job_->fold(o, false); !s.ok()) {
+    o.error = "SINK_ERROR";
+    o.detail = s.message();
+    return RecordFailure(o.id, worker, o);
+  }
+  sched_->OnResult(o.id, worker, o.busy_us);
+  if (w) ++w->tasks;
+  uint64_t bytes = o.bulk.size() + o.bulk2.size();
+  report_.bytes += bytes;
+  journal_.Append(o.id, o.result);
+  Joblog(o.id, worker, sched_->attempts_of(o.id) + o.attempts - 1, bytes, o.busy_us / 1e6, "OK",
+         "");
+}
+
+void MasterLoop::RecordFailure(jobs::TaskId id, const std::string& worker,
+                               const jobs::TaskOutcome& o) {
+  uint32_t attempts = sched_->attempts_of(id) + o.attempts - 1;
+  auto kind = sched_->OnFailure(id, job_->retryable(o.error));
+  if (kind == FailureKind::kRetry) {
+    spdlog::debug("task {} failed on {} ({}); retrying", job_->describe(id), worker, o.error);
+    return;
+  }
+  if (kind != FailureKind::kFailedForGood) return;
+  job_->failed(id, o);
+  report_.failures.push_back({job_->describe(id), o.error, o.detail, attempts});
+  Joblog(id, worker, attempts, 0, o.busy_us / 1e6, o.error, o.detail);
+}
+
+void MasterLoop::Joblog(jobs::TaskId id, const std::string& worker, uint32_t attempts,
+                        uint64_t bytes, double seconds, const std::string& status,
+                        const std::string& detail) {
+  if (!joblog_.is_open()) return;
+  joblog_ << job_->describe(id) << '\t' << worker << '\t' << attempts << '\t' << bytes << '\t'
+          << seconds << '\t' << status << '\t' << detail << '\t' << job_->joblog_note(id) << '\n';
+}
+
+void MasterLoop::ExpireDeadWorkers(TimePoint now) {
+  for (const auto& id : workers_.ExpireSilent(now)) {
+    size_t held = sched_->held_by(id);
+    auto failed = sched_->OnWorkerDead(id);
+    const WorkerRecord* w = workers_.Find(id);
+    spdlog::warn("worker {} ({} pid {}) silent for 3 heartbeats: declared dead, {} tasks requeued",
+                 id, w ? w->info.host : "?", w ? w->info.pid : 0, held - failed.size());
+    report_.dead_workers.push_back(id);
+    for (jobs::TaskId t : failed) {
+      jobs::TaskOutcome o{.id = t, .error = "WORKER_DIED",
+                          .detail = "its worker died while running it, every attempt"};
+      job_->failed(t, o);
+      report_.failures.push_back({job_->describe(t), o.error, o.detail, sched_->attempts_of(t)});
+      Joblog(t, id, sched_->attempts_of(t), 0, 0, o.error, o.detail);
+    }
+  }
+}
+
+void MasterLoop::Timers(TimePoint now) {
+  if (now - last_timers_ < Millis(100)) return;
+  last_timers_ = now;
+  ExpireDeadWorkers(now);
+  sched_->RequeueExpiredLeases(now);
+  SuperviseLocalWorkers();
+  if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());
+  progress_.Maybe(Snapshot(now), now);
+}
+
+uint64_t MasterLoop::WindowSlots() const {
+  return workers_.alive_slots([this](uint32_t cores) { return job_->auto_slots(cores); });
+}
+
+// Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
+// pipelined deeply (and batched) while long tasks are handed out nearly one at a time.
+uint32_t MasterLoop::Depth() const {
+  if (sched_->done_count() == report_.resumed) return 2;
+  double task_s = std::max(sched_->median_task_seconds(), 1e-6);
+  return std::clamp<uint32_t>(static_cast<uint32_t>(kPipelineSeconds / task_s) + 1, 2, kMaxDepth);
+}
+
+bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
+  proto::Tasks msg{.job_id = job_id_, .job_name = job_->name(), .params_json = params_json_};
+  msg.items.reserve(batch.size());
+  for (const auto& d : batch) {
+    jobs::TaskSpec t = job_->make_task(d.id);
+    msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
+  }
+  return SendFrames(tasks_, proto::Encode(msg), /*dontwait=*/true);
+}
+
+void MasterLoop::FillWindow(TimePoint now) {
+  if (draining_) return;
+  uint64_t slots = WindowSlots();
+  if (slots == 0) return;
+  uint64_t depth = Depth();
+  uint64_t window = slots * depth;
+  while (sched_->outstanding() < window && sched_->HasWaiting()) {
+    uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
+    uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
+    size_t n = std::min({depth, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
+    auto batch = sched_->NextBatch(n, now);
+    if (batch.empty()) break;
+    if (!SendTasks(batch)) {  // no connected worker can take it now
+      sched_->Unsend(batch);
+      break;
+    }
+  }
+  if (opt_.speculate && !sched_->HasWaiting() && sched_->outstanding() < slots) {
+    auto copies = sched_->Stragglers(slots - sched_->outstanding(), now);
+    for (const auto& c : copies) SendTasks({c});
+  }
+}
+
+void MasterLoop::Turn(Millis timeout) {
+  zmq::pollitem_t items[] = {{results_.handle(), 0, ZMQ_POLLIN, 0}};
+  try {
+    zmq::poll(items, 1, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  ReceiveAll();
+  TimePoint now = Clock::now();
+  Timers(now);
+  if (!sched_->Finished()) FillWindow(now);
+  if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());
+}
+
+void MasterLoop::Publish(const proto::Message& msg) { SendFrames(control_, proto::Encode(msg)); }
+
+void MasterLoop::StopWorkers() {
+  Publish(proto::Stop{job_id_});
+  if (!opt_.shutdown_workers && local_.empty()) return;
+  Publish(proto::Shutdown{});
+  for (auto& child : local_) child.Signal(SIGTERM);  // SUB may have missed SHUTDOWN
+  for (auto& child : local_) child.WaitFor(Millis(3000));
+  ReceiveAll();  // BYEs
+  local_.clear();  // stops any still running
+}
+
+ProgressSnapshot MasterLoop::Snapshot(TimePoint now) const {
+  return {.done = sched_->done_count(),
+          .failed = sched_->failed_count(),
+          .total = sched_->total(),
+          .workers = workers_.alive_count(),
+          .elapsed_s = SecondsBetween(start_, now),
+          .bytes = report_.bytes};
+}
+
+ExitCode MasterLoop::Finish() {
+  TimePoint now = Clock::now();
+  progress_.Maybe(Snapshot(now), now, /*final=*/true);
+  (void)journal_.Flush(now, /*force=*/true);
+  StopWorkers();
+  job_->finish();
+  report_.job = job_->name();
+  report_.elapsed_s = SecondsBetween(start_, now);
+  report_.total = sched_->total();
+  report_.done = sched_->done_count();
+  report_.failed = sched_->failed_count();
+  report_.stats = sched_->stats();
+  if (opt_.json) {
+    std::cout << ReportJson(report_, workers_, job_->result_json()).dump() << std::endl;
+  } else {
+    PrintReport(std::cout, report_, workers_);
+    job_->print_result(std::cout);
+    std::cout.flush();
+  }
+  if (report_.interrupted) return ExitCode::kInterrupted;
+  if (report_.failed > 0 || !job_->verified_ok()) return ExitCode::kJobFailed;
+  return ExitCode::kOk;
+}
+
+ExitCode MasterLoop::Run() {
+  InstallStopSignalHandlers();
+  params_json_ = job_->worker_params().dump();
+  if (Status s = Bind(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  if (Status s = job_->prepare(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  sched_ = std::make_unique<Scheduler>(
+      job_->task_count(), SchedulerConfig{.max_attempts = opt_.max_attempts,
+                                          .lease = Millis(opt_.lease_ms)});
+  if (Status s = OpenJournal(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  if (Status s = OpenJoblog(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  std::fprintf(stderr, "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
+               job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),
+               endpoints_.tasks().c_str(), endpoints_.tasks().c_str());
+  if (Status s = StartLocalWorkers(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  if (Status s = WaitForWorkers(); !s.ok()) {
+    PrintError(s);
+    StopWorkers();
+    return ExitCodeFor(s);
+  }
+  start_ = Clock::now();
+  int signals_seen = 0;
+  while (!sched_->Finished()) {
+    int signals = StopSignalsReceived();
+    if (signals > signals_seen) {
+      signals_seen = signals;
+      if (draining_) break;  // second Ctrl-C: stop now
+      draining_ = true;
+      report_.interrupted = true;
+      drain_deadline_ = Clock::now() + Millis(static_cast<int64_t>(opt_.drain_timeout_s * 1000));
+      std::fprintf(stderr, "\nzfan: stopping: waiting up to %.0f s for %zu tasks in flight (Ctrl-C again to quit now)\n",
+                   opt_.drain_timeout_s, sched_->outstanding());
+    }
+    if (draining_ && (sched_->outstanding() == 0 || Clock::now() > drain_deadline_)) break;
+    Turn(kTick);
+  }
+  return Finish();
+}
+
+}  // namespace
+
+ExitCode RunMaster(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& options) {
+  try {
+    MasterLoop loop(std::move(job), options);
+    return loop.Run();
+  } catch (const std::exception& e) {
+    PrintError(Status(ErrorCode::kInternal, std::string("internal error: ") + e.what()));
+    return ExitCode::kRuntime;
+  }
+}
+
+}  // namespace zfan::master

@@ -1,0 +1,39 @@
+// The master: one process, one event loop — ventilator (tasks PUSH), sink (results PULL), control
+// (PUB), worker registry, scheduler, journal, progress and summary.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "common/exit_codes.h"
+#include "jobs/job.h"
+
+namespace zfan::master {
+
+struct MasterOptions {
+  std::string bind = "127.0.0.1";
+  int port = 5557;
+  uint32_t local_workers = 0;
+  uint32_t worker_slots = 1;       // slots of each local worker (0 = auto)
+  uint32_t expect_workers = 0;
+  double wait_timeout_s = 60;
+  bool json = false;
+  bool quiet = false;              // no progress lines
+  std::string joblog;
+  std::string journal;
+  bool resume = false;
+  uint32_t heartbeat_ms = 1000;    // passed to local workers
+  uint32_t lease_ms = 5000;
+  uint32_t max_attempts = 3;
+  bool speculate = true;
+  bool shutdown_workers = false;
+  double drain_timeout_s = 5;
+  double progress_interval_s = 0;  // 0 = 0.2 s on a tty, 5 s otherwise
+  bool insecure = false;           // allow binding beyond loopback without CURVE
+  std::string self_exe;            // the zfan binary, to start local workers
+  int verbosity = 1;
+};
+
+// Runs one job to the end and returns the process exit code. Never throws.
+ExitCode RunMaster(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& options);
+
+}  // namespace zfan::master

@@ -1,0 +1,209 @@
+#include "master/scheduler.h"
+
+#include <algorithm>
+
+namespace zfan::master {
+namespace {
+constexpr size_t kRecentTasks = 257;
+}
+
+Scheduler::Scheduler(uint64_t total, SchedulerConfig config)
+    : total_(total), config_(config), done_(total, false), failed_(total, false) {}
+
+void Scheduler::MarkDone(TaskId id) {
+  if (id >= total_ || done_[id]) return;
+  done_[id] = true;
+  ++done_count_;
+}
+
+std::vector<Dispatch> Scheduler::NextBatch(size_t max, TimePoint now) {
+  std::vector<Dispatch> batch;
+  while (batch.size() < max) {
+    TaskId id;
+    if (!requeued_.empty()) {
+      id = requeued_.front();
+      requeued_.pop_front();
+    } else if (next_fresh_ < total_) {
+      id = next_fresh_++;
+    } else {
+      break;
+    }
+    if (done_[id] || failed_[id]) continue;  // finished while it waited (late result)
+    uint32_t attempt = attempts_of(id);
+    in_flight_[id] = Flight{.sent_at = now, .attempt = attempt};
+    batch.push_back({id, attempt});
+  }
+  return batch;
+}
+
+void Scheduler::Unsend(const std::vector<Dispatch>& batch) {
+  for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+    in_flight_.erase(it->id);
+    requeued_.push_front(it->id);
+  }
+}
+
+void Scheduler::OnTaken(const std::string& worker, const std::vector<TaskId>& ids,
+                        TimePoint now) {
+  auto& held = held_[worker];
+  for (TaskId id : ids) {
+    auto it = in_flight_.find(id);
+    if (it == in_flight_.end()) continue;  // done already, or a speculative copy
+    if (it->second.worker.empty()) {
+      it->second.worker = worker;
+      it->second.sent_at = now;  // age counts from receipt, for straggler detection
+      held.insert(id);
+    }
+  }
+}
+
+void Scheduler::OnStarted(const std::string& worker, const std::vector<TaskId>& ids) {
+  for (TaskId id : ids) {
+    auto it = in_flight_.find(id);
+    if (it != in_flight_.end() && it->second.worker == worker) it->second.started_alone = true;
+  }
+}
+
+void Scheduler::Forget(TaskId id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return;
+  if (!it->second.worker.empty()) {
+    auto h = held_.find(it->second.worker);
+    if (h != held_.end()) h->second.erase(id);
+  }
+  if (it->second.speculated && spec_copies_ > 0) --spec_copies_;
+  in_flight_.erase(it);
+}
+
+ResultKind Scheduler::OnResult(TaskId id, const std::string& worker, uint64_t busy_us) {
+  if (id >= total_) return ResultKind::kUnknown;
+  if (done_[id] || failed_[id]) {
+    ++stats_.duplicates;
+    return ResultKind::kDuplicate;
+  }
+  auto it = in_flight_.find(id);
+  if (it != in_flight_.end() && it->second.speculated && it->second.worker != worker) {
+    ++stats_.speculation_won;
+  }
+  Forget(id);
+  done_[id] = true;
+  ++done_count_;
+  if (recent_busy_us_.size() < kRecentTasks) {
+    recent_busy_us_.push_back(busy_us);
+  } else {
+    recent_busy_us_[recent_next_] = busy_us;
+    recent_next_ = (recent_next_ + 1) % kRecentTasks;
+  }
+  return ResultKind::kFirst;
+}
+
+FailureKind Scheduler::OnFailure(TaskId id, bool retryable) {
+  if (id >= total_ || done_[id] || failed_[id]) return FailureKind::kIgnored;
+  Forget(id);
+  uint32_t strikes = ++strikes_[id];
+  if (!retryable || strikes >= config_.max_attempts) {
+    failed_[id] = true;
+    ++failed_count_;
+    return FailureKind::kFailedForGood;
+  }
+  ++stats_.retried;
+  requeued_.push_front(id);
+  return FailureKind::kRetry;
+}
+
+void Scheduler::Requeue(TaskId id) {
+  Forget(id);
+  if (done_[id] || failed_[id]) return;
+  ++stats_.requeued;
+  requeued_.push_front(id);
+}
+
+void Scheduler::OnWorkerLeft(const std::string& worker, const std::vector<TaskId>& handed_back) {
+  for (TaskId id : handed_back) {
+    auto it = in_flight_.find(id);
+    if (it != in_flight_.end() && (it->second.worker.empty() || it->second.worker == worker)) {
+      Requeue(id);
+    }
+  }
+  auto h = held_.find(worker);
+  if (h == held_.end()) return;
+  std::vector<TaskId> rest(h->second.begin(), h->second.end());
+  for (TaskId id : rest) Requeue(id);
+  held_.erase(worker);
+}
+
+bool Scheduler::Blame(TaskId id) {
+  if (++strikes_[id] < config_.max_attempts) return false;
+  Forget(id);
+  failed_[id] = true;
+  ++failed_count_;
+  return true;
+}
+
+std::vector<TaskId> Scheduler::OnWorkerDead(const std::string& worker) {
+  std::vector<TaskId> failed_for_good;
+  auto h = held_.find(worker);
+  if (h == held_.end()) return failed_for_good;
+  std::vector<TaskId> held(h->second.begin(), h->second.end());
+  // If a retried task was running alone, it alone is blamed; otherwise every held task is.
+  std::vector<TaskId> blamed;
+  for (TaskId id : held) {
+    auto it = in_flight_.find(id);
+    if (it != in_flight_.end() && it->second.started_alone) blamed.push_back(id);
+  }
+  if (blamed.empty()) blamed = held;
+  for (TaskId id : blamed) {
+    if (Blame(id)) failed_for_good.push_back(id);
+  }
+  for (TaskId id : held) {
+    if (!failed_[id]) Requeue(id);
+  }
+  held_.erase(worker);
+  return failed_for_good;
+}
+
+void Scheduler::RequeueExpiredLeases(TimePoint now) {
+  std::vector<TaskId> expired;
+  for (const auto& [id, f] : in_flight_) {
+    if (f.worker.empty() && !f.speculated && now - f.sent_at > config_.lease) expired.push_back(id);
+  }
+  std::sort(expired.begin(), expired.end());
+  for (auto it = expired.rbegin(); it != expired.rend(); ++it) Requeue(*it);
+}
+
+std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
+  std::vector<Dispatch> copies;
+  if (HasWaiting() || max == 0 || recent_busy_us_.empty()) return copies;
+  auto threshold = std::max<Clock::duration>(
+      config_.speculate_min_age,
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+          config_.speculate_after_median * median_task_seconds())));
+  for (auto& [id, f] : in_flight_) {
+    if (copies.size() >= max) break;
+    if (f.speculated || f.worker.empty() || now - f.sent_at < threshold) continue;
+    f.speculated = true;
+    ++spec_copies_;
+    ++stats_.speculated;
+    copies.push_back({id, f.attempt});
+  }
+  return copies;
+}
+
+double Scheduler::median_task_seconds() const {
+  if (recent_busy_us_.empty()) return 0;
+  std::vector<uint64_t> v = recent_busy_us_;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2] / 1e6;
+}
+
+uint32_t Scheduler::attempts_of(TaskId id) const {
+  auto it = strikes_.find(id);
+  return 1 + (it == strikes_.end() ? 0 : it->second);
+}
+
+size_t Scheduler::held_by(const std::string& worker) const {
+  auto it = held_.find(worker);
+  return it == held_.end() ? 0 : it->second.size();
+}
+
+}  // namespace zfan::master

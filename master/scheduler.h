@@ -1,0 +1,114 @@
+// Scheduler: which task goes out next, what is outstanding, and what happens when a worker takes,
+// finishes, fails, leaves or dies. Pure logic (no sockets, times passed in) so tests drive it with
+// a fake clock.
+//
+// Invariants: a task id is in exactly one of {fresh (>= next_fresh_), requeued_, in_flight_,
+// done, failed}; done and failed are final. A result for a done task is a duplicate.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace zfan::master {
+
+using TaskId = uint64_t;
+
+struct SchedulerConfig {
+  uint32_t max_attempts = 3;                 // worker-reported failures or blamed deaths per task
+  Millis lease{5000};                        // sent but not TAKEN for this long -> requeue
+  double speculate_after_median = 3.0;       // straggler: older than this many median task times
+  Millis speculate_min_age{1000};
+};
+
+enum class ResultKind { kFirst, kDuplicate, kUnknown };
+enum class FailureKind { kRetry, kFailedForGood, kIgnored };
+
+struct SchedulerStats {
+  uint64_t requeued = 0;    // tasks sent again because a worker died, left or a lease expired
+  uint64_t duplicates = 0;  // results for tasks already done
+  uint64_t speculated = 0;  // speculative copies sent for stragglers
+  uint64_t speculation_won = 0;
+  uint64_t retried = 0;     // failures sent out again
+};
+
+struct Dispatch {
+  TaskId id;
+  uint32_t attempt;
+};
+
+class Scheduler {
+ public:
+  Scheduler(uint64_t total, SchedulerConfig config);
+
+  // Marks a task done before the job starts (replayed from the journal).
+  void MarkDone(TaskId id);
+
+  // Up to `max` tasks to send now; they become in flight (not yet taken by anyone).
+  std::vector<Dispatch> NextBatch(size_t max, TimePoint now);
+  // A batch that could not be sent goes back to the front, as if never sent.
+  void Unsend(const std::vector<Dispatch>& batch);
+
+  void OnTaken(const std::string& worker, const std::vector<TaskId>& ids, TimePoint now);
+  void OnStarted(const std::string& worker, const std::vector<TaskId>& ids);
+  ResultKind OnResult(TaskId id, const std::string& worker, uint64_t busy_us);
+  FailureKind OnFailure(TaskId id, bool retryable);
+  // A worker left cleanly: these ids (and whatever else it held) go back to the front.
+  void OnWorkerLeft(const std::string& worker, const std::vector<TaskId>& handed_back);
+  // A worker was declared dead. Returns ids that failed for good (blamed too often).
+  std::vector<TaskId> OnWorkerDead(const std::string& worker);
+  void RequeueExpiredLeases(TimePoint now);
+  // Speculative copies of stragglers, at most `max`, when nothing else is waiting.
+  std::vector<Dispatch> Stragglers(size_t max, TimePoint now);
+
+  bool Finished() const { return done_count_ + failed_count_ == total_; }
+  bool IsClosed(TaskId id) const { return done_[id] || failed_[id]; }  // REQUIRES: id < total
+  bool HasWaiting() const { return !requeued_.empty() || next_fresh_ < total_; }
+  size_t outstanding() const { return in_flight_.size() + spec_copies_; }
+  uint64_t total() const { return total_; }
+  uint64_t done_count() const { return done_count_; }
+  uint64_t failed_count() const { return failed_count_; }
+  const SchedulerStats& stats() const { return stats_; }
+  // Median busy time of recent tasks, seconds (0 before any result).
+  double median_task_seconds() const;
+  uint32_t attempts_of(TaskId id) const;  // 1 + strikes
+  size_t held_by(const std::string& worker) const;
+
+ private:
+  struct Flight {
+    std::string worker;  // empty until TAKEN
+    TimePoint sent_at;
+    uint32_t attempt = 1;
+    bool started_alone = false;  // reported STARTED (retried task running alone)
+    bool speculated = false;
+  };
+
+  void Requeue(TaskId id);
+  void Forget(TaskId id);
+  bool Blame(TaskId id);  // true if the task now failed for good
+
+  uint64_t total_;
+  SchedulerConfig config_;
+  uint64_t next_fresh_ = 0;
+  std::deque<TaskId> requeued_;
+  std::unordered_map<TaskId, Flight> in_flight_;
+  std::unordered_map<std::string, std::unordered_set<TaskId>> held_;  // worker -> taken ids
+  // Failures and blamed deaths per task; a task goes out as attempt 1 + strikes, and a worker runs
+  // a task with attempt > 1 alone (see proto::Started).
+  std::unordered_map<TaskId, uint32_t> strikes_;
+  std::vector<bool> done_;
+  std::vector<bool> failed_;
+  uint64_t done_count_ = 0;
+  uint64_t failed_count_ = 0;
+  size_t spec_copies_ = 0;
+  std::vector<uint64_t> recent_busy_us_;  // ring of recent task times
+  size_t recent_next_ = 0;
+  SchedulerStats stats_;
+};
+
+}  // namespace zfan::master

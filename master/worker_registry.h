@@ -1,0 +1,52 @@
+// WorkerRegistry: every worker the master has heard from, with liveness and per-worker counters
+// for the summary table.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "proto/messages.h"
+
+namespace zfan::master {
+
+struct WorkerRecord {
+  proto::WorkerInfo info;
+  TimePoint last_seen{};
+  bool alive = true;
+  bool left = false;  // said BYE
+  uint64_t tasks = 0;
+  uint64_t failures = 0;
+  uint64_t busy_us = 0;
+  uint32_t deaths = 0;
+};
+
+class WorkerRegistry {
+ public:
+  enum class Seen { kKnown, kNew, kBack };
+  // Records a sign of life. A worker declared dead that speaks again is welcomed back as new.
+  Seen Touch(const proto::WorkerInfo& info, TimePoint now);
+  // Records a sign of life from a worker known only by id (TAKEN/RESULT before any HELLO).
+  Seen TouchId(const std::string& id, TimePoint now);
+  void MarkLeft(const std::string& id);
+  // Workers silent for 3 heartbeat intervals; they are marked dead and returned.
+  std::vector<std::string> ExpireSilent(TimePoint now);
+
+  WorkerRecord* Find(const std::string& id);
+  size_t alive_count() const;
+  // Sum of slots of live workers; a worker with slots 0 ("auto") counts `auto_slots(cores)`.
+  template <class AutoSlots>
+  uint64_t alive_slots(AutoSlots auto_slots) const {
+    uint64_t total = 0;
+    for (const auto& [id, w] : workers_) {
+      if (w.alive) total += w.info.slots ? w.info.slots : auto_slots(w.info.cores);
+    }
+    return total;
+  }
+  const std::map<std::string, WorkerRecord>& all() const { return workers_; }
+
+ private:
+  std::map<std::string, WorkerRecord> workers_;
+};
+
+}  // namespace zfan::master

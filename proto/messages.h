@@ -1,0 +1,121 @@
+// zfan wire messages: plain structs plus encode/decode to msgpack frames. No sockets here, so
+// another language can speak zfan from this folder alone.
+//
+// Every message is a multipart ZeroMQ message. Frame 0 is a msgpack array [version, type, ...].
+// Result bulk bytes (image bodies) follow as extra raw frames, in item order.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/limits.h"
+
+namespace zfan::proto {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+
+enum class MsgType : uint8_t {
+  kHello = 1,      // worker -> master: I exist
+  kHeartbeat = 2,  // worker -> master: still alive, with the ids I hold
+  kTaken = 3,      // worker -> master: these task ids reached me
+  kResult = 4,     // worker -> master: outcomes (success and typed failure alike)
+  kBye = 5,        // worker -> master: leaving, these ids are handed back
+  kTasks = 6,      // master -> worker: a batch of tasks of one job
+  kStop = 7,       // master -> workers (control): job over, drop what you hold of it
+  kShutdown = 8,   // master -> workers (control): exit
+  kStarted = 9,    // worker -> master: these retried tasks started, each running alone
+};
+
+const char* MsgTypeName(MsgType t);
+
+struct WorkerInfo {
+  std::string id;     // unique per worker process
+  std::string host;
+  uint32_t pid = 0;
+  uint32_t slots = 0;  // tasks at once; 0 = "auto" (the job decides from cores)
+  uint32_t cores = 0;
+  std::string version;
+  uint32_t heartbeat_ms = 1000;  // the master declares the worker dead after 3 silent intervals
+};
+
+struct Hello {
+  WorkerInfo worker;
+};
+
+struct Heartbeat {
+  WorkerInfo worker;           // repeated so a restarted master learns the worker from it
+  uint64_t job_id = 0;         // job the held tasks belong to (0 = none)
+  std::vector<uint64_t> held;  // task ids received and not yet reported
+};
+
+struct Taken {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  std::vector<uint64_t> ids;
+};
+
+struct ResultItem {
+  uint64_t id = 0;
+  std::string error;   // empty = success; else a typed reason (HTTP_404, TIMEOUT, ...)
+  std::string detail;
+  std::string result;  // small job-defined JSON text
+  uint32_t attempts = 1;
+  uint64_t busy_us = 0;
+  std::string bulk;    // raw frame when non-empty
+  std::string bulk2;   // second raw frame when non-empty
+};
+
+// Sent only for retried tasks, which a worker runs alone: if the worker then dies, the master
+// knows which task to blame (a poison task is not retried forever).
+struct Started {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  std::vector<uint64_t> ids;
+};
+
+struct Results {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  std::vector<ResultItem> items;
+};
+
+struct Bye {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  std::vector<uint64_t> handed_back;
+};
+
+struct TaskItem {
+  uint64_t id = 0;
+  uint32_t attempt = 1;
+  std::string payload;
+};
+
+struct Tasks {
+  uint64_t job_id = 0;
+  std::string job_name;
+  std::string params_json;  // the job's worker_params(), as JSON text
+  std::vector<TaskItem> items;
+};
+
+struct Stop {
+  uint64_t job_id = 0;
+};
+
+struct Shutdown {};
+
+using Message =
+    std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown>;
+
+// Frames of one multipart message, as bytes.
+using Frames = std::vector<std::string>;
+
+Frames Encode(const Message& msg);
+
+// Decodes one multipart message. Never throws: malformed, oversized or wrong-version input gives a
+// non-ok Status (kProtocol) whose message says what was wrong.
+Result<Message> Decode(const Frames& frames, const DecodeLimits& limits = DefaultLimits());
+
+}  // namespace zfan::proto

@@ -1,0 +1,404 @@
+// The worker event loop: poll the tasks socket (only while slots are free), the control socket,
+// the completion eventfd and the connection monitor; heartbeat on a timer.
+#include "worker/worker.h"
+
+#include <deque>
+#include <map>
+#include <netdb.h>
+#include <random>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_set>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/endpoint.h"
+#include "common/signals.h"
+#include "common/wire.h"
+#include "jobs/registry.h"
+#include "proto/messages.h"
+#include "worker/completion_queue.h"
+
+namespace zfan::worker {
+namespace {
+
+constexpr size_t kMaxItemsPerResult = 4096;
+constexpr size_t kMaxBulkPerResult = 64u << 20;
+
+std::string HostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string DefaultId() {
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", rd() & 0xffff);
+  return HostName() + "-" + std::to_string(getpid()) + "-" + suffix;
+}
+
+Status CheckResolvable(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (res) freeaddrinfo(res);
+  if (rc != 0) return IoError("cannot resolve master host '" + host + "': " + gai_strerror(rc));
+  return Status::Ok();
+}
+
+// One job's runner on this worker. Old jobs stay until their running tasks finish.
+struct JobRun {
+  std::unique_ptr<jobs::TaskRunner> runner;
+  size_t running = 0;  // submitted to the runner, not completed
+};
+
+class WorkerLoop {
+ public:
+  explicit WorkerLoop(const WorkerOptions& o) : opt_(o) {}
+  ExitCode Run();
+
+ private:
+  Status Connect();
+  void PollOnce(Millis timeout);
+  void OnTasks(proto::Tasks& msg);
+  JobRun* RunnerFor(const proto::Tasks& msg);
+  void Pump();
+  void OnCompletions();
+  void SendResults(uint64_t job_id, std::vector<proto::ResultItem>& items);
+  void OnControl();
+  void OnMonitorEvent();
+  void Heartbeat(TimePoint now);
+  void Send(const proto::Message& m) { SendFrames(results_, proto::Encode(m)); }
+  std::vector<uint64_t> HandBack();
+  void Leave();
+  size_t LocalLoad() const;
+
+  WorkerOptions opt_;
+  proto::WorkerInfo info_;
+  Endpoints endpoints_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t tasks_{ctx_, zmq::socket_type::pull};
+  zmq::socket_t results_{ctx_, zmq::socket_type::push};
+  zmq::socket_t control_{ctx_, zmq::socket_type::sub};
+  zmq::socket_t monitor_{ctx_, zmq::socket_type::pair};
+  CompletionQueue completions_;
+  std::map<uint64_t, JobRun> runs_;
+  uint64_t job_id_ = 0;  // the job whose tasks we hold
+  std::deque<jobs::TaskSpec> waiting_;   // normal tasks not yet given to the runner
+  std::deque<jobs::TaskSpec> suspects_;  // retried tasks: each runs alone (see proto::Started)
+  bool isolating_ = false;
+  std::unordered_set<uint64_t> held_;    // ids of job_id_ received and not yet reported
+  bool connected_ = false;
+  bool shutdown_ = false;
+  uint64_t bad_frames_ = 0;
+  TimePoint last_heartbeat_{};
+};
+
+Status WorkerLoop::Connect() {
+  auto ep = ParseEndpoint(opt_.endpoint);
+  if (!ep.ok()) return ep.status();
+  endpoints_ = *ep;
+  if (Status s = CheckResolvable(endpoints_.host); !s.ok()) return s;
+  const auto& limits = proto::DefaultLimits();
+  // Few batches buffered here: the master's window, not our pipe, decides who gets work.
+  Tune(tasks_, {.recv_hwm = 2, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
+  Tune(results_, {.send_hwm = 100000, .linger_ms = 5000});
+  Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 16});
+  control_.set(zmq::sockopt::subscribe, "");
+  zmq_socket_monitor(results_.handle(), "inproc://results-monitor",
+                     ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+  monitor_.connect("inproc://results-monitor");
+  try {
+    tasks_.connect(endpoints_.tasks());
+    results_.connect(endpoints_.results());
+    control_.connect(endpoints_.control());
+  } catch (const zmq::error_t& e) {
+    return IoError("cannot connect to " + opt_.endpoint + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+size_t WorkerLoop::LocalLoad() const {
+  size_t running = 0;
+  for (const auto& [id, run] : runs_) running += run.running;
+  return running + waiting_.size() + suspects_.size();
+}
+
+JobRun* WorkerLoop::RunnerFor(const proto::Tasks& msg) {
+  if (auto it = runs_.find(msg.job_id); it != runs_.end()) return &it->second;
+  const jobs::JobEntry* entry = jobs::FindJob(msg.job_name);
+  if (!entry) return nullptr;
+  auto params = nlohmann::json::parse(msg.params_json, nullptr, false);
+  if (!params.is_object()) return nullptr;
+  uint64_t job_id = msg.job_id;
+  jobs::CompletionSink sink = [this, job_id](jobs::TaskOutcome o) {
+    completions_.Push({job_id, std::move(o)});
+  };
+  Result<std::unique_ptr<jobs::TaskRunner>> runner = Status(ErrorCode::kInternal, "");
+  try {
+    runner = entry->make_runner(params, info_.slots, sink);
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: bad parameters from the master: {}", msg.job_name, e.what());
+    return nullptr;
+  }
+  if (!runner.ok()) {
+    spdlog::error("job {}: {}", msg.job_name, runner.status().message());
+    return nullptr;
+  }
+  spdlog::info("job {} ({:016x}) started", msg.job_name, msg.job_id);
+  return &(runs_[job_id] = JobRun{std::move(runner).value(), 0});
+}
+
+void WorkerLoop::OnTasks(proto::Tasks& msg) {
+  proto::Taken taken{info_.id, msg.job_id, {}};
+  for (const auto& t : msg.items) taken.ids.push_back(t.id);
+  Send(taken);
+  JobRun* run = RunnerFor(msg);
+  if (!run) {  // cannot run this job here: report each task as failed, so nothing waits on us
+    std::vector<proto::ResultItem> items;
+    for (const auto& t : msg.items) {
+      items.push_back({.id = t.id, .error = "UNKNOWN_JOB",
+                       .detail = "worker cannot run job '" + msg.job_name + "'"});
+    }
+    SendResults(msg.job_id, items);
+    return;
+  }
+  if (msg.job_id != job_id_) {  // a new job: what we still hold of the old one is moot
+    if (job_id_ != 0 && runs_.count(job_id_)) runs_[job_id_].runner->drain_queued();
+    waiting_.clear();
+    suspects_.clear();
+    held_.clear();
+    job_id_ = msg.job_id;
+  }
+  for (auto& t : msg.items) {
+    held_.insert(t.id);
+    jobs::TaskSpec spec{.id = t.id, .attempt = t.attempt, .payload = std::move(t.payload)};
+    (t.attempt > 1 ? suspects_ : waiting_).push_back(std::move(spec));
+  }
+  Pump();
+}
+
+// Gives tasks to the runner. A suspect (retried) task runs only when nothing else runs, and
+// nothing else starts until it ends, so a crash it causes is blamed on it alone.
+void WorkerLoop::Pump() {
+  auto it = runs_.find(job_id_);
+  if (it == runs_.end() || isolating_) return;
+  JobRun& run = it->second;
+  if (!suspects_.empty()) {
+    if (LocalLoad() - waiting_.size() - suspects_.size() > 0) return;  // wait for all to finish
+    jobs::TaskSpec t = std::move(suspects_.front());
+    suspects_.pop_front();
+    Send(proto::Started{info_.id, job_id_, {t.id}});
+    isolating_ = true;
+    ++run.running;
+    run.runner->submit(std::move(t));
+    return;
+  }
+  while (!waiting_.empty()) {
+    ++run.running;
+    run.runner->submit(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+}
+
+void WorkerLoop::SendResults(uint64_t job_id, std::vector<proto::ResultItem>& items) {
+  proto::Results msg{info_.id, job_id, {}};
+  size_t bulk = 0;
+  for (auto& item : items) {
+    bulk += item.bulk.size() + item.bulk2.size();
+    msg.items.push_back(std::move(item));
+    if (msg.items.size() >= kMaxItemsPerResult || bulk >= kMaxBulkPerResult) {
+      Send(msg);
+      msg.items.clear();
+      bulk = 0;
+    }
+  }
+  if (!msg.items.empty()) Send(msg);
+  items.clear();
+}
+
+void WorkerLoop::OnCompletions() {
+  std::map<uint64_t, std::vector<proto::ResultItem>> by_job;
+  for (auto& c : completions_.TakeAll()) {
+    auto run = runs_.find(c.job_id);
+    if (run != runs_.end() && run->second.running > 0) --run->second.running;
+    if (c.job_id == job_id_) {
+      held_.erase(c.outcome.id);
+      isolating_ = false;  // the only running task of an isolated run has ended
+    }
+    auto& o = c.outcome;
+    by_job[c.job_id].push_back({.id = o.id, .error = std::move(o.error),
+                                .detail = std::move(o.detail), .result = std::move(o.result),
+                                .attempts = o.attempts, .busy_us = o.busy_us,
+                                .bulk = std::move(o.bulk), .bulk2 = std::move(o.bulk2)});
+  }
+  for (auto& [job_id, items] : by_job) SendResults(job_id, items);
+  // Retire runners of old jobs once idle.
+  std::erase_if(runs_, [this](auto& kv) { return kv.first != job_id_ && kv.second.running == 0; });
+  Pump();
+}
+
+void WorkerLoop::OnControl() {
+  while (auto frames = TryRecvFrames(control_)) {
+    auto msg = proto::Decode(*frames);
+    if (!msg.ok()) {
+      if (bad_frames_++ == 0) spdlog::warn("dropped a bad control message: {}", msg.status().message());
+      continue;
+    }
+    if (std::holds_alternative<proto::Shutdown>(*msg)) {
+      spdlog::info("the master asked workers to shut down");
+      shutdown_ = true;
+    } else if (const auto* stop = std::get_if<proto::Stop>(&*msg)) {
+      if (stop->job_id == job_id_) {  // job done: drop what has not started
+        if (runs_.count(job_id_)) runs_[job_id_].runner->drain_queued();
+        waiting_.clear();
+        suspects_.clear();
+        held_.clear();
+        spdlog::info("job {:016x} finished", job_id_);
+      }
+    }
+  }
+}
+
+void WorkerLoop::OnMonitorEvent() {
+  while (auto frames = TryRecvFrames(monitor_)) {
+    if (frames->empty() || (*frames)[0].size() < 2) continue;
+    uint16_t event;
+    std::memcpy(&event, (*frames)[0].data(), 2);
+    if (event == ZMQ_EVENT_CONNECTED) {
+      connected_ = true;
+      spdlog::info("connected to the master at {}", opt_.endpoint);
+      Send(proto::Hello{info_});
+    } else if (event == ZMQ_EVENT_DISCONNECTED) {
+      connected_ = false;
+      spdlog::warn("lost the master at {}; reconnecting", opt_.endpoint);
+    }
+  }
+}
+
+void WorkerLoop::Heartbeat(TimePoint now) {
+  if (now - last_heartbeat_ < Millis(opt_.heartbeat_ms)) return;
+  last_heartbeat_ = now;
+  if (!connected_) return;  // would only queue up stale heartbeats
+  Send(proto::Heartbeat{info_, job_id_, std::vector<uint64_t>(held_.begin(), held_.end())});
+}
+
+void WorkerLoop::PollOnce(Millis timeout) {
+  bool want_tasks = !shutdown_ && StopSignalsReceived() == 0 && LocalLoad() < info_.slots;
+  zmq::pollitem_t items[] = {
+      {control_.handle(), 0, ZMQ_POLLIN, 0},
+      {nullptr, completions_.fd(), ZMQ_POLLIN, 0},
+      {monitor_.handle(), 0, ZMQ_POLLIN, 0},
+      {tasks_.handle(), 0, static_cast<short>(want_tasks ? ZMQ_POLLIN : 0), 0},
+  };
+  try {
+    zmq::poll(items, 4, timeout);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+  }
+  if (items[0].revents & ZMQ_POLLIN) OnControl();
+  if (items[1].revents & ZMQ_POLLIN) OnCompletions();
+  if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent();
+  if (items[3].revents & ZMQ_POLLIN) {
+    if (auto frames = TryRecvFrames(tasks_)) {
+      auto msg = proto::Decode(*frames);
+      auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr;
+      if (tasks) {
+        OnTasks(*tasks);
+      } else if (bad_frames_++ == 0) {
+        spdlog::warn("dropped a bad task message: {}",
+                     msg.ok() ? "not a TASKS message" : msg.status().message());
+      }
+    }
+  }
+}
+
+// Tasks not started go back to the master: the runner's queue, our queues, and batches still
+// sitting unread in the socket.
+std::vector<uint64_t> WorkerLoop::HandBack() {
+  std::vector<uint64_t> ids;
+  if (runs_.count(job_id_)) ids = runs_[job_id_].runner->drain_queued();
+  for (const auto& t : waiting_) ids.push_back(t.id);
+  for (const auto& t : suspects_) ids.push_back(t.id);
+  waiting_.clear();
+  suspects_.clear();
+  while (auto frames = TryRecvFrames(tasks_)) {
+    auto msg = proto::Decode(*frames);
+    if (!msg.ok()) continue;
+    if (auto* t = std::get_if<proto::Tasks>(&*msg); t && t->job_id == job_id_) {
+      for (const auto& item : t->items) ids.push_back(item.id);
+    }
+  }
+  for (uint64_t id : ids) held_.erase(id);
+  return ids;
+}
+
+// Graceful exit: hand back what has not started, let running tasks finish (bounded), say BYE.
+void WorkerLoop::Leave() {
+  std::vector<uint64_t> handed_back = HandBack();
+  auto deadline = Clock::now() + Millis(static_cast<int64_t>(opt_.drain_timeout_s * 1000));
+  while (LocalLoad() > 0 && Clock::now() < deadline && StopSignalsReceived() < 2) {
+    PollOnce(Millis(50));
+    std::vector<uint64_t> more = HandBack();
+    handed_back.insert(handed_back.end(), more.begin(), more.end());
+  }
+  for (uint64_t id : held_) handed_back.push_back(id);  // still running: the master requeues
+  Send(proto::Bye{info_.id, job_id_, handed_back});
+  spdlog::info("left the master ({} tasks handed back)", handed_back.size());
+}
+
+ExitCode WorkerLoop::Run() {
+  InstallStopSignalHandlers();
+  uint32_t cores = std::max(1u, std::thread::hardware_concurrency());
+  info_ = {.id = opt_.id.empty() ? DefaultId() : opt_.id,
+           .host = HostName(),
+           .pid = static_cast<uint32_t>(getpid()),
+           .slots = opt_.slots ? opt_.slots : cores,
+           .cores = cores,
+           .version = ZFAN_VERSION,
+           .heartbeat_ms = opt_.heartbeat_ms};
+  if (Status s = Connect(); !s.ok()) {
+    std::fprintf(stderr, "zfan: %s\n", s.message().c_str());
+    return ExitCodeFor(s);
+  }
+  spdlog::info("worker {} ({} slots) connecting to {}", info_.id, info_.slots, opt_.endpoint);
+  TimePoint started = Clock::now();
+  bool announced_wait = false;
+  while (!shutdown_ && StopSignalsReceived() == 0) {
+    PollOnce(Millis(std::min<uint32_t>(opt_.heartbeat_ms, 100)));
+    TimePoint now = Clock::now();
+    Heartbeat(now);
+    if (!connected_ && job_id_ == 0) {
+      double waited = SecondsBetween(started, now);
+      if (opt_.master_timeout_s > 0 && waited > opt_.master_timeout_s) {
+        std::fprintf(stderr, "zfan: no master answered at %s within %.0f s\n",
+                     opt_.endpoint.c_str(), opt_.master_timeout_s);
+        return ExitCode::kRuntime;
+      }
+      if (!announced_wait && waited > 2) {
+        announced_wait = true;
+        std::fprintf(stderr, "zfan worker: waiting for a master at %s\n", opt_.endpoint.c_str());
+      }
+    }
+  }
+  if (connected_) Leave();
+  runs_.clear();  // joins runner threads
+  return ExitCode::kOk;
+}
+
+}  // namespace
+
+ExitCode RunWorker(const WorkerOptions& options) {
+  try {
+    WorkerLoop loop(options);
+    return loop.Run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zfan: internal error in worker: %s\n", e.what());
+    return ExitCode::kRuntime;
+  }
+}
+
+}  // namespace zfan::worker
