@@ -56,6 +56,16 @@ void AddLogOptions(CLI::App& cmd, int& verbosity) {
   cmd.add_flag_function("-q,--quiet", [&](int64_t) { verbosity = 0; }, "only warnings and errors");
 }
 
+// CLI11 would only say "a subcommand is required"; name the job and list the real ones.
+bool CheckJobName(int argc, char** argv) {
+  if (argc < 3 || std::string(argv[1]) != "master" || argv[2][0] == '-') return true;
+  if (zfan::jobs::FindJob(argv[2])) return true;
+  std::string names;
+  for (const auto& job : zfan::jobs::AllJobs()) names += (names.empty() ? "" : ", ") + job.name;
+  std::fprintf(stderr, "zfan: unknown job '%s'; the jobs are: %s\n", argv[2], names.c_str());
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,6 +103,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   AddLogOptions(*worker, worker_verbosity);
 
+  if (!CheckJobName(argc, argv)) return static_cast<int>(ExitCode::kUsage);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

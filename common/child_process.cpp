@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
 #include <cstring>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,7 +11,20 @@
 
 namespace zfan {
 
-Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv) {
+namespace {
+
+// In the child: point `fd` at `path` (created/truncated). Only async-signal-safe calls.
+void RedirectTo(const std::string& path, int fd) {
+  if (path.empty()) return;
+  int out = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) _exit(126);
+  dup2(out, fd);
+}
+
+}  // namespace
+
+Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
+                                         const SpawnOptions& options) {
   if (argv.empty()) return UsageError("empty command");
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -24,6 +38,8 @@ Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    RedirectTo(options.stdout_path, STDOUT_FILENO);
+    RedirectTo(options.stderr_path, STDERR_FILENO);
     execv(args[0], args.data());
     _exit(127);
   }

@@ -12,9 +12,15 @@
 
 namespace zfan {
 
+struct SpawnOptions {
+  std::string stdout_path;  // empty: inherit
+  std::string stderr_path;  // empty: inherit
+};
+
 class ChildProcess {
  public:
-  static Result<ChildProcess> Spawn(const std::vector<std::string>& argv);
+  static Result<ChildProcess> Spawn(const std::vector<std::string>& argv,
+                                    const SpawnOptions& options = {});
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;

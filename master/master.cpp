@@ -390,6 +390,7 @@ void MasterLoop::Timers(TimePoint now) {
   sched_->RequeueExpiredLeases(now);
   SuperviseLocalWorkers();
   if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());
+  if (joblog_.is_open()) joblog_.flush();  // readable while the job runs (tail -f)
   progress_.Maybe(Snapshot(now), now);
 }
 
@@ -454,13 +455,14 @@ void MasterLoop::Turn(Millis timeout) {
 
 void MasterLoop::Publish(const proto::Message& msg) { SendFrames(control_, proto::Encode(msg)); }
 
+// STOP tells every worker the job is over. Only --shutdown-workers makes them exit; local workers
+// are ours to stop, by signal, so that external workers stay for the next job.
 void MasterLoop::StopWorkers() {
   Publish(proto::Stop{job_id_});
-  if (!opt_.shutdown_workers && local_.empty()) return;
-  Publish(proto::Shutdown{});
-  for (auto& child : local_) child.Signal(SIGTERM);  // SUB may have missed SHUTDOWN
+  if (opt_.shutdown_workers) Publish(proto::Shutdown{});
+  for (auto& child : local_) child.Signal(SIGTERM);
   for (auto& child : local_) child.WaitFor(Millis(3000));
-  ReceiveAll();  // BYEs
+  ReceiveAll();  // their BYEs
   local_.clear();  // stops any still running
 }
 

@@ -99,6 +99,8 @@ ResultKind Scheduler::OnResult(TaskId id, const std::string& worker, uint64_t bu
 
 FailureKind Scheduler::OnFailure(TaskId id, bool retryable) {
   if (id >= total_ || done_[id] || failed_[id]) return FailureKind::kIgnored;
+  // Not in flight means already waiting (requeued, or a second copy failed): queue it only once.
+  bool was_in_flight = in_flight_.count(id) > 0;
   Forget(id);
   uint32_t strikes = ++strikes_[id];
   if (!retryable || strikes >= config_.max_attempts) {
@@ -107,7 +109,7 @@ FailureKind Scheduler::OnFailure(TaskId id, bool retryable) {
     return FailureKind::kFailedForGood;
   }
   ++stats_.retried;
-  requeued_.push_front(id);
+  if (was_in_flight) requeued_.push_front(id);
   return FailureKind::kRetry;
 }
 

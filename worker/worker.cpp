@@ -108,9 +108,11 @@ Status WorkerLoop::Connect() {
   Tune(results_, {.send_hwm = 100000, .linger_ms = 5000});
   Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 16});
   control_.set(zmq::sockopt::subscribe, "");
-  zmq_socket_monitor(results_.handle(), "inproc://results-monitor",
+  // HELLO goes out when the tasks socket is connected: a master that counts this worker can then
+  // really hand it tasks (results queue up in the PUSH pipe until their connection is up).
+  zmq_socket_monitor(tasks_.handle(), "inproc://tasks-monitor",
                      ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
-  monitor_.connect("inproc://results-monitor");
+  monitor_.connect("inproc://tasks-monitor");
   try {
     tasks_.connect(endpoints_.tasks());
     results_.connect(endpoints_.results());

@@ -1,0 +1,130 @@
+#include "tests/integration/harness.h"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <random>
+#include <sstream>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace zfan::testing {
+
+std::string ZfanBin() {
+  const char* bin = std::getenv("ZFAN_BIN");
+  REQUIRE(bin != nullptr);  // set by ctest (tests/CMakeLists.txt)
+  return bin;
+}
+
+std::string HttpdBin() {
+  const char* bin = std::getenv("ZFAN_HTTPD_BIN");
+  REQUIRE(bin != nullptr);
+  return bin;
+}
+
+namespace {
+
+bool PortFree(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+int FreePortTriple() {
+  static std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 59000);
+  for (int tries = 0; tries < 1000; ++tries) {
+    int p = pick(rng);
+    if (PortFree(p) && PortFree(p + 1) && PortFree(p + 2)) return p;
+  }
+  FAIL("no free port triple found");
+  return 0;
+}
+
+TempDir::TempDir() {
+  std::string templ = (std::filesystem::temp_directory_path() / "zfan-test-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+ZfanProcess::ZfanProcess(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ZfanBin()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = ChildProcess::Spawn(argv, {dir_ / "stdout", dir_ / "stderr"});
+  REQUIRE(child.ok());
+  child_.emplace(std::move(child).value());
+}
+
+int ZfanProcess::Wait(milliseconds timeout) {
+  auto status = child_->WaitFor(timeout);
+  if (!status) {
+    child_->Signal(SIGKILL);
+    child_->WaitFor(milliseconds(5000));
+    FAIL("zfan did not finish within " << timeout.count() << " ms; stderr:\n" << err());
+  }
+  return *status;
+}
+
+nlohmann::json ZfanProcess::json() const {
+  auto j = nlohmann::json::parse(out(), nullptr, false);
+  INFO("stdout: " << out() << "\nstderr: " << err());
+  REQUIRE(j.is_object());
+  return j;
+}
+
+nlohmann::json RunResult::json() const {
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  INFO("stdout: " << out << "\nstderr: " << err);
+  REQUIRE(j.is_object());
+  return j;
+}
+
+RunResult RunZfan(const std::vector<std::string>& args, milliseconds timeout) {
+  ZfanProcess p(args);
+  int code = p.Wait(timeout);
+  return {code, p.out(), p.err()};
+}
+
+bool WaitUntil(const std::function<bool()>& condition, milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return condition();
+}
+
+std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+
+size_t CountLines(const std::string& text, const std::string& needle) {
+  std::istringstream in(text);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) n += line.find(needle) != std::string::npos;
+  return n;
+}
+
+}  // namespace zfan::testing

@@ -1,0 +1,76 @@
+// Integration-test harness: start real `zfan` processes on free loopback ports, capture their
+// output, wait for conditions with deadlines (never sleeps as synchronisation).
+#pragma once
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/child_process.h"
+
+namespace zfan::testing {
+
+using std::chrono::milliseconds;
+
+std::string ZfanBin();
+std::string HttpdBin();
+
+// A base port P with P, P+1 and P+2 free on 127.0.0.1 right now.
+int FreePortTriple();
+
+// A temporary directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path);
+
+// A zfan process running in the background, its stdout/stderr going to files.
+class ZfanProcess {
+ public:
+  explicit ZfanProcess(const std::vector<std::string>& args);
+  pid_t pid() const { return child_->pid(); }
+  void Signal(int sig) const { child_->Signal(sig); }
+  // Waits for exit; kills it and fails the test if it takes longer than `timeout`.
+  int Wait(milliseconds timeout = milliseconds(120000));
+  std::optional<int> Poll() { return child_->Poll(); }
+  std::string out() const { return ReadFile(dir_ / "stdout"); }
+  std::string err() const { return ReadFile(dir_ / "stderr"); }
+  nlohmann::json json() const;  // stdout parsed as JSON (the --json summary)
+
+ private:
+  TempDir dir_;
+  std::optional<ChildProcess> child_;
+};
+
+struct RunResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+  nlohmann::json json() const;
+};
+
+// Runs zfan to completion (bounded by `timeout`).
+RunResult RunZfan(const std::vector<std::string>& args,
+                  milliseconds timeout = milliseconds(120000));
+
+// Polls `condition` every 10 ms until true or `timeout`; returns whether it became true.
+bool WaitUntil(const std::function<bool()>& condition, milliseconds timeout);
+
+std::string Endpoint(int port);  // tcp://127.0.0.1:PORT
+
+// Count of lines in `text` containing `needle`.
+size_t CountLines(const std::string& text, const std::string& needle);
+
+}  // namespace zfan::testing
