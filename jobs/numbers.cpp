@@ -73,7 +73,8 @@ Result<uint64_t> ParseCount(const std::string& text, const std::string& flag) {
   auto dot = mantissa.find('.');
   std::string int_part = mantissa.substr(0, dot);
   std::string frac = dot == std::string::npos ? "" : mantissa.substr(dot + 1);
-  if (frac.size() > exponent) return bad();  // 2.55e1 is not whole
+  if (int_part.empty() && frac.empty()) return bad();  // "e9" has no digits
+  if (frac.size() > exponent) return bad();            // 2.55e1 is not whole
   std::string all = int_part + frac + std::string(exponent - frac.size(), '0');
   auto v = ParseU128(all);
   if (!v || *v > UINT64_MAX) return bad();

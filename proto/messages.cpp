@@ -229,7 +229,10 @@ Message ReadMessage(const msgpack::object& root, const Frames& frames) {
     throw DecodeError("protocol version " + std::to_string(version) + ", this zfan speaks " +
                       std::to_string(kProtocolVersion) + ": run the same zfan version everywhere");
   }
-  auto type = static_cast<MsgType>(f.u32());
+  uint32_t raw_type = f.u32();
+  // Checked before the cast: 257 must not wrap to 1 (HELLO).
+  if (raw_type > UINT8_MAX) throw DecodeError("unknown message type " + std::to_string(raw_type));
+  auto type = static_cast<MsgType>(raw_type);
   bool bulk_allowed = type == MsgType::kResult;
   if (!bulk_allowed && frames.size() != 1) throw DecodeError("unexpected extra frames");
   switch (type) {

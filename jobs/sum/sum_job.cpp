@@ -2,7 +2,9 @@
 // seed ships lists to its Pool), in --ranges mode only the bounds. Partial sums are 128-bit.
 #include "jobs/sum/sum_job.h"
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "jobs/numbers.h"
 #include "jobs/thread_pool_runner.h"
@@ -14,6 +16,7 @@ struct SumOptions {
   std::string n_text = "1000000";
   std::string chunk_text = "100";
   bool ranges = false;
+  uint32_t delay_ms = 0;
 };
 
 u128 SumOfData(const std::string& payload) {
@@ -33,7 +36,8 @@ u128 SumOfRange(Range r) {
   return total;
 }
 
-TaskOutcome RunSumTask(bool ranges, const TaskSpec& task) {
+TaskOutcome RunSumTask(bool ranges, uint32_t delay_ms, const TaskSpec& task) {
+  if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   TaskOutcome out;
   u128 partial = 0;
   if (ranges) {
@@ -52,10 +56,13 @@ TaskOutcome RunSumTask(bool ranges, const TaskSpec& task) {
 
 class SumJob final : public MasterJob {
  public:
-  SumJob(uint64_t n, uint64_t chunk, bool ranges) : n_(n), chunk_(chunk), ranges_(ranges) {}
+  SumJob(uint64_t n, uint64_t chunk, bool ranges, uint32_t delay_ms)
+      : n_(n), chunk_(chunk), ranges_(ranges), delay_ms_(delay_ms) {}
 
   std::string name() const override { return "sum"; }
-  nlohmann::json worker_params() const override { return {{"ranges", ranges_}}; }
+  nlohmann::json worker_params() const override {
+    return {{"ranges", ranges_}, {"delay_ms", delay_ms_}};
+  }
   std::string fingerprint() const override {
     return "sum n=" + std::to_string(n_) + " chunk=" + std::to_string(chunk_);
   }
@@ -114,6 +121,7 @@ class SumJob final : public MasterJob {
 
   uint64_t n_, chunk_;
   bool ranges_;
+  uint32_t delay_ms_;
   u128 total_ = 0;
   uint64_t folded_ = 0;
 };
@@ -123,6 +131,7 @@ MasterJobFactory AddSumCli(CLI::App& cmd) {
   cmd.add_option("--n", opts->n_text, "sum range(N); 1e7 style allowed")->capture_default_str();
   cmd.add_option("--chunk", opts->chunk_text, "numbers per task")->capture_default_str();
   cmd.add_flag("--ranges", opts->ranges, "ship only chunk bounds, not the numbers");
+  cmd.add_option("--delay-ms", opts->delay_ms, "extra sleep per task (demos and fault tests)");
   return [opts]() -> Result<std::unique_ptr<MasterJob>> {
     auto n = ParseCount(opts->n_text, "--n");
     if (!n.ok()) return n.status();
@@ -132,7 +141,7 @@ MasterJobFactory AddSumCli(CLI::App& cmd) {
     if (!opts->ranges && *chunk > (4u << 20)) {
       return UsageError("--chunk over 4194304 numbers is too large to ship as data; use --ranges");
     }
-    return std::unique_ptr<MasterJob>(std::make_unique<SumJob>(*n, *chunk, opts->ranges));
+    return std::unique_ptr<MasterJob>(std::make_unique<SumJob>(*n, *chunk, opts->ranges, opts->delay_ms));
   };
 }
 
@@ -146,8 +155,10 @@ JobEntry SumJobEntry() {
       .make_runner = [](const nlohmann::json& params, uint32_t slots,
                         CompletionSink sink) -> Result<std::unique_ptr<TaskRunner>> {
         bool ranges = params.value("ranges", false);
+        uint32_t delay_ms = params.value("delay_ms", 0u);
         return MakePoolRunner(
-            slots, [ranges](const TaskSpec& t) { return RunSumTask(ranges, t); }, std::move(sink));
+            slots, [=](const TaskSpec& t) { return RunSumTask(ranges, delay_ms, t); },
+            std::move(sink));
       },
   };
 }

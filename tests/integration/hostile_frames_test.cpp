@@ -55,12 +55,17 @@ TEST_CASE("the master drops hostile frames, counts them, and still gets the exac
   ZfanProcess master({"master", "sum", "--n", "200000", "--chunk", "100", "--port",
                       std::to_string(port), "--expect-workers", "1", "--wait-timeout", "30",
                       "--json", "-q"});
+  REQUIRE(WaitUntil([&] { return master.err().find("zfan worker") != std::string::npos; },
+                    std::chrono::milliseconds(10000)));  // bound and listening
   zmq::context_t ctx;
   zmq::socket_t attacker(ctx, zmq::socket_type::push);
   attacker.set(zmq::sockopt::linger, 2000);
   attacker.connect("tcp://127.0.0.1:" + std::to_string(port + 1));
   auto hostile = HostileMessages();
   for (const auto& m : hostile) SendAll(attacker, m);
+  // The master logs the first bad message of a peer; all seven travel in order on one pipe.
+  REQUIRE(WaitUntil([&] { return master.err().find("dropped a bad message") != std::string::npos; },
+                    std::chrono::milliseconds(10000)));
   // Only then a real worker: the master must have survived all of the above.
   ZfanProcess worker({"worker", Endpoint(port), "--slots", "1", "--id", "honest"});
   REQUIRE(master.Wait() == 0);

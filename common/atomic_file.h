@@ -1,0 +1,66 @@
+// Crash-safe output files: a file appears under its final name complete and fsynced, or not at all,
+// and an existing file is never replaced. Everything works relative to an open directory fd so a
+// renamed or symlinked path cannot redirect a write elsewhere.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace zfan {
+
+// Owns one file descriptor; closes it on destruction. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { reset(); }
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Gives up ownership without closing.
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// Temp files are named kTempFilePrefix + random hex; RemoveStaleTempFiles() deletes leftovers.
+inline constexpr std::string_view kTempFilePrefix = ".zfan-tmp-";
+
+// A name is safe if it is one path component: not "", "." or "..", no '/' and no NUL byte.
+bool IsSafeFileName(std::string_view name);
+
+// Creates `path` and its parents if needed, and opens it as a directory (O_NOFOLLOW: a symlink as
+// the last component is refused rather than followed).
+Result<UniqueFd> OpenOutputDir(const std::string& path);
+
+enum class WriteOutcome {
+  kWritten,  // `name` now holds exactly `bytes`, fsynced along with the directory entry
+  kExists,   // `name` already existed and was left untouched; nothing was written
+};
+
+// Writes `bytes` to `name` inside the directory `dir_fd`: temp file (O_EXCL|O_NOFOLLOW), write all,
+// fsync, rename without replacing, fsync the directory. On every error path the temp file is
+// removed. Errors: kUsage for an unsafe `name`, kIo otherwise ("disk full" on ENOSPC/EDQUOT).
+Result<WriteOutcome> WriteFileAtomically(int dir_fd, const std::string& name,
+                                         std::string_view bytes);
+
+// Deletes regular files named kTempFilePrefix* in `dir_fd` left behind by a crash. Returns how many
+// were removed. REQUIRES: no other process is writing into this directory right now.
+Result<size_t> RemoveStaleTempFiles(int dir_fd);
+
+}  // namespace zfan

@@ -1,0 +1,44 @@
+// Master-side Imgur API client: fetches a gallery or album listing and keeps the image links, as
+// the seeds' get_links() does. The client id is a secret: it goes only into the Authorization
+// header and never into an error message, a log line or a worker's parameters.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace zfan::download {
+
+struct ImgurApi {
+  std::string base = "https://api.imgur.com";  // http(s) only; tests point it at 127.0.0.1
+  std::string client_id;                       // from IMGUR_CLIENT_ID
+  long timeout_ms = 20000;                     // whole request, redirects included
+};
+
+// The links worth downloading, and what was left out and why.
+struct ImgurListing {
+  std::vector<std::string> links;  // image/jpeg, image/png, image/gif; unique, in API order
+  size_t skipped_not_image = 0;    // items with another "type" (video/mp4, ...)
+  size_t skipped_no_type = 0;      // items without a string "type" (e.g. gallery albums)
+  size_t skipped_bad_link = 0;     // image items whose "link" is missing or not http(s)
+  size_t duplicates = 0;           // image links already listed
+  std::map<std::string, size_t> skipped_by_type;  // type (printable, capped) -> count
+};
+
+// Largest API response accepted; a bigger one is refused (kRemote) while it is still arriving.
+inline constexpr size_t kMaxImgurResponseBytes = size_t{32} << 20;
+
+// GET {base}/3/gallery/random/random/
+Result<ImgurListing> FetchGallery(const ImgurApi& api);
+
+// GET {base}/3/album/{album_id}/images. `album_id` must be letters and digits (kUsage otherwise).
+Result<ImgurListing> FetchAlbum(const ImgurApi& api, const std::string& album_id);
+
+// Turns an API response body into a listing (kRemote if it is not JSON with a "data" array).
+// Exposed for tests and the fuzzer; Fetch* call it.
+Result<ImgurListing> ParseImgurListing(std::string_view body);
+
+}  // namespace zfan::download

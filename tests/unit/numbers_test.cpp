@@ -1,0 +1,221 @@
+// Number helpers of the CPU jobs (jobs/numbers.h) and the prime arithmetic (jobs/primes/).
+#include "jobs/numbers.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "jobs/primes/prime_math.h"
+
+using namespace zfan::jobs;
+
+namespace {
+
+uint64_t Count(const std::string& text) {
+  auto r = ParseCount(text, "--n");
+  INFO("ParseCount(\"" << text << "\"): " << r.status().message());
+  REQUIRE(r.ok());
+  return *r;
+}
+
+// Sieve of Eratosthenes: is_prime[n] for n < limit.
+std::vector<bool> SimpleSieve(uint64_t limit) {
+  std::vector<bool> is_prime(limit, true);
+  for (uint64_t n = 0; n < std::min<uint64_t>(2, limit); ++n) is_prime[n] = false;
+  for (uint64_t p = 2; p * p < limit; ++p) {
+    if (!is_prime[p]) continue;
+    for (uint64_t m = p * p; m < limit; m += p) is_prime[m] = false;
+  }
+  return is_prime;
+}
+
+const u128 kTwoTo64 = static_cast<u128>(1) << 64;
+
+}  // namespace
+
+TEST_CASE("counts parse from plain, scientific and underscored forms", "[numbers]") {
+  CHECK(Count("2500000") == 2500000);
+  CHECK(Count("1e9") == 1000000000);
+  CHECK(Count("1E9") == 1000000000);
+  CHECK(Count("2.5e6") == 2500000);
+  CHECK(Count("10_000_000") == 10000000);
+  CHECK(Count("1,000") == 1000);
+  CHECK(Count("0") == 0);
+  CHECK(Count("1e0") == 1);
+  CHECK(Count("1.25e2") == 125);
+  CHECK(Count("1e19") == 10000000000000000000ull);
+  CHECK(Count("18446744073709551615") == UINT64_MAX);
+}
+
+TEST_CASE("counts that are not whole non-negative numbers are rejected", "[numbers]") {
+  for (const char* text :
+       {"abc", "-1",   "1.5",    "1e20",  "",      "2e19", "18446744073709551616",
+        "1e",  "1e-3", "2.55e1", "1.5.5", " 5",    "5 ",   "0x10",
+        "e9",  "E5",   ".e3",    "_",     "1e1e1", "+5"}) {
+    auto r = ParseCount(text, "--n");
+    INFO("text: '" << text << "'");
+    CHECK_FALSE(r.ok());
+    if (!r.ok()) {
+      CHECK(r.status().code() == zfan::ErrorCode::kUsage);
+      CHECK_THAT(r.status().message(), Catch::Contains("--n"));
+    }
+  }
+}
+
+TEST_CASE("chunks cover a range exactly with no gap or overlap", "[numbers]") {
+  struct Case {
+    Range all;
+    uint64_t chunk;
+    uint64_t expected_count;
+  };
+  for (const auto& c :
+       {Case{{0, 100}, 10, 10}, Case{{0, 101}, 10, 11}, Case{{5, 17}, 4, 3}, Case{{5, 18}, 4, 4},
+        Case{{0, 1}, 1000, 1}, Case{{7, 8}, 1, 1}, Case{{1000, 2500000}, 65536, 39},
+        Case{{UINT64_MAX - 10, UINT64_MAX}, 3, 4}}) {
+    INFO("range [" << c.all.lo << ", " << c.all.hi << ") chunk " << c.chunk);
+    uint64_t n = ChunkCount(c.all, c.chunk);
+    REQUIRE(n == c.expected_count);
+    uint64_t expected_lo = c.all.lo;
+    for (uint64_t i = 0; i < n; ++i) {
+      Range r = ChunkAt(c.all, c.chunk, i);
+      CHECK(r.lo == expected_lo);
+      CHECK(r.hi > r.lo);
+      CHECK(r.hi - r.lo <= c.chunk);
+      if (i + 1 < n) CHECK(r.hi - r.lo == c.chunk);  // only the last chunk may be short
+      expected_lo = r.hi;
+    }
+    CHECK(expected_lo == c.all.hi);
+  }
+}
+
+TEST_CASE("an empty range or a zero chunk has no chunks", "[numbers]") {
+  CHECK(ChunkCount({0, 0}, 10) == 0);
+  CHECK(ChunkCount({10, 5}, 10) == 0);
+  CHECK(ChunkCount({0, 100}, 0) == 0);
+}
+
+TEST_CASE("a range payload round-trips and rejects wrong sizes", "[numbers]") {
+  for (Range r : {Range{0, 0}, Range{0, 1000}, Range{12345, 67890}, Range{UINT64_MAX, UINT64_MAX},
+                  Range{1, UINT64_MAX}}) {
+    std::string payload = EncodeRange(r);
+    CHECK(payload.size() == 16);
+    auto back = DecodeRange(payload);
+    REQUIRE(back.has_value());
+    CHECK(back->lo == r.lo);
+    CHECK(back->hi == r.hi);
+  }
+  // Little endian, lo then hi.
+  CHECK(EncodeRange({1, 0x0201}) == std::string("\x01\0\0\0\0\0\0\0\x01\x02\0\0\0\0\0\0", 16));
+  CHECK_FALSE(DecodeRange("").has_value());
+  CHECK_FALSE(DecodeRange(std::string(15, '\0')).has_value());
+  CHECK_FALSE(DecodeRange(std::string(17, '\0')).has_value());
+  CHECK_FALSE(DecodeRange(EncodeRange({0, 5}) + "x").has_value());
+  CHECK_FALSE(DecodeRange(EncodeRange({10, 5})).has_value());  // hi < lo
+}
+
+TEST_CASE("128-bit decimals round-trip, including values above 2^64", "[numbers]") {
+  const u128 max128 = ~static_cast<u128>(0);
+  CHECK(U128ToString(0) == "0");
+  CHECK(U128ToString(7) == "7");
+  CHECK(U128ToString(UINT64_MAX) == "18446744073709551615");
+  CHECK(U128ToString(kTwoTo64) == "18446744073709551616");
+  CHECK(U128ToString(max128) == "340282366920938463463374607431768211455");
+  for (u128 v : {u128{0}, u128{1}, u128{10}, u128{UINT64_MAX}, kTwoTo64, kTwoTo64 * 12345 + 678,
+                 max128 / 10, max128 - 1, max128}) {
+    auto back = ParseU128(U128ToString(v));
+    REQUIRE(back.has_value());
+    CHECK(*back == v);
+  }
+}
+
+TEST_CASE("128-bit decimal parsing rejects overflow and non-digits", "[numbers]") {
+  CHECK_FALSE(ParseU128("340282366920938463463374607431768211456").has_value());  // 2^128
+  CHECK_FALSE(ParseU128("340282366920938463463374607431768211460").has_value());
+  CHECK_FALSE(ParseU128("999999999999999999999999999999999999999").has_value());
+  CHECK_FALSE(ParseU128("1000000000000000000000000000000000000000").has_value());  // 40 digits
+  CHECK_FALSE(ParseU128("").has_value());
+  CHECK_FALSE(ParseU128("-1").has_value());
+  CHECK_FALSE(ParseU128("12a").has_value());
+  CHECK_FALSE(ParseU128(" 1").has_value());
+  CHECK(ParseU128("007") == std::optional<u128>(7));
+}
+
+TEST_CASE("trial division agrees with a sieve below 100000", "[numbers][primes]") {
+  CHECK(IsPrimeTrial(2));
+  CHECK(IsPrimeTrial(3));
+  CHECK_FALSE(IsPrimeTrial(0));
+  CHECK_FALSE(IsPrimeTrial(1));
+  CHECK_FALSE(IsPrimeTrial(4));
+  CHECK_FALSE(IsPrimeTrial(9));
+  CHECK_FALSE(IsPrimeTrial(25));
+  const uint64_t limit = 100000;
+  auto sieve = SimpleSieve(limit);
+  uint64_t mismatches = 0;
+  for (uint64_t n = 0; n < limit; ++n) {
+    if (IsPrimeTrial(n) != sieve[n]) {
+      if (++mismatches <= 10) FAIL_CHECK("IsPrimeTrial disagrees with the sieve at " << n);
+    }
+  }
+  CHECK(mismatches == 0);
+  // Large values near squares of primes, where an off-by-one in the divisor bound shows.
+  CHECK(IsPrimeTrial(4294967291ull));  // largest prime below 2^32
+  CHECK_FALSE(IsPrimeTrial(4294967291ull * 3));
+  CHECK_FALSE(IsPrimeTrial(65521ull * 65521ull));  // square of a prime
+}
+
+TEST_CASE("the sieve and trial division agree on count, head, tail and every prime",
+          "[numbers][primes]") {
+  auto sieve = SimpleSieve(1000001);
+  for (Range r :
+       {Range{0, 100}, Range{10, 2500}, Range{999000, 1000000}, Range{0, 98}, Range{97, 200},
+        Range{2, 3}, Range{0, 2}, Range{24, 29}, Range{0, 0}, Range{90, 97}}) {
+    INFO("range [" << r.lo << ", " << r.hi << ")");
+    std::vector<uint64_t> expected;
+    for (uint64_t n = r.lo; n < r.hi; ++n) {
+      if (sieve[n]) expected.push_back(n);
+    }
+    size_t k = std::min(kHeadTail, expected.size());
+    std::vector<uint64_t> head(expected.begin(), expected.begin() + k);
+    std::vector<uint64_t> tail(expected.end() - k, expected.end());
+    for (PrimeMethod method : {PrimeMethod::kSieve, PrimeMethod::kTrial}) {
+      INFO("method " << (method == PrimeMethod::kSieve ? "sieve" : "trial"));
+      for (bool want_all : {false, true}) {
+        INFO("want_all " << want_all);
+        ChunkPrimes p = PrimesInChunk(r, method, want_all);
+        CHECK(p.count == expected.size());
+        CHECK(p.head == head);
+        CHECK(p.tail == tail);
+        if (want_all) {
+          CHECK(p.all == expected);
+        } else {
+          CHECK(p.all.empty());
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the known prime counts are pi(10^k) and only from the start", "[numbers][primes]") {
+  CHECK(KnownPrimeCount(0, 10) == std::optional<uint64_t>(4));
+  CHECK(KnownPrimeCount(0, 100) == std::optional<uint64_t>(25));
+  CHECK(KnownPrimeCount(0, 1000) == std::optional<uint64_t>(168));
+  CHECK(KnownPrimeCount(0, 1000000) == std::optional<uint64_t>(78498));
+  CHECK(KnownPrimeCount(0, 1000000000) == std::optional<uint64_t>(50847534));
+  CHECK(KnownPrimeCount(0, 10000000000000ull) == std::optional<uint64_t>(346065536839ull));
+  CHECK(KnownPrimeCount(1, 100) == std::optional<uint64_t>(25));
+  CHECK(KnownPrimeCount(2, 100) == std::optional<uint64_t>(25));
+  CHECK_FALSE(KnownPrimeCount(3, 100).has_value());
+  CHECK_FALSE(KnownPrimeCount(0, 0).has_value());
+  CHECK_FALSE(KnownPrimeCount(0, 1).has_value());
+  CHECK_FALSE(KnownPrimeCount(0, 999).has_value());
+  CHECK_FALSE(KnownPrimeCount(0, 2500000).has_value());
+  CHECK_FALSE(KnownPrimeCount(0, 100000000000000ull).has_value());  // 10^14: not in the table
+  CHECK_FALSE(KnownPrimeCount(100, 1000).has_value());
+  // The table agrees with the sieve where that is cheap to check.
+  for (uint64_t x : {10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull}) {
+    INFO("x = " << x);
+    CHECK(KnownPrimeCount(0, x) == PrimesInChunk({0, x}, PrimeMethod::kSieve, false).count);
+  }
+}
