@@ -26,8 +26,8 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
   cmd.add_option("--port", o.port, "tasks port; results and control use PORT+1, PORT+2")
       ->capture_default_str();
   cmd.add_option("--local-workers", o.local_workers, "start N worker processes on this machine");
-  cmd.add_option("--worker-slots", o.worker_slots, "slots of each local worker (0 = cores)")
-      ->capture_default_str();
+  cmd.add_option("--worker-slots", o.worker_slots,
+                 "slots of each local worker (default: 1 for CPU jobs, 16 transfers for download)");
   cmd.add_option("--expect-workers", o.expect_workers, "wait for N workers before dispatching");
   cmd.add_option("--wait-timeout", o.wait_timeout_s, "seconds to wait for --expect-workers")
       ->capture_default_str();

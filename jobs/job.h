@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -50,9 +52,24 @@ class MasterJob {
   // Builds task `index` (0 <= index < task_count()); its id is `index`.
   virtual TaskSpec make_task(uint64_t index) const = 0;
   // Folds one successful outcome (first result per id only; the master dedupes). `from_journal`
-  // is true when replayed by --resume, in which case only `result` is set. A non-ok Status turns
-  // the task into a failure with that message (e.g. the output file could not be written).
-  virtual Status fold(const TaskOutcome& outcome, bool from_journal) = 0;
+  // is true when replayed by --resume, in which case only `result` is set. The job may rewrite
+  // `outcome.result`: that is what the journal keeps. A non-ok Status turns the task into a
+  // failure with that message (e.g. the output file could not be written).
+  virtual Status fold(TaskOutcome& outcome, bool from_journal) = 0;
+  // Tasks the job found already done during prepare() (files on disk from an earlier run), with
+  // the result to journal for each.
+  virtual std::vector<std::pair<TaskId, std::string>> done_before_start() const { return {}; }
+  // Inputs rejected before they became tasks (bad lines of a link list): reported as failures.
+  struct Rejected {
+    std::string input;
+    std::string reason;
+    std::string detail;
+  };
+  virtual std::vector<Rejected> rejected_inputs() const { return {}; }
+  // What a task is called in failure lists ("task", or "url" for downloads).
+  virtual std::string task_noun() const { return "task"; }
+  // Slots of each --local-workers process when --worker-slots is not given (0 = the job's auto).
+  virtual uint32_t local_worker_slots() const { return 1; }
   // Called once per task that failed for good (after all attempts).
   virtual void failed(TaskId /*id*/, const TaskOutcome& /*last*/) {}
   // A task's label for failure lists (URL, chunk bounds).
@@ -73,8 +90,6 @@ class MasterJob {
   virtual std::string default_journal() const { return ""; }
   // Extra joblog column for a finished task (e.g. the file written).
   virtual std::string joblog_note(TaskId /*id*/) const { return ""; }
-  // Worker slots to assume for this job when a worker says "auto" (0).
-  virtual uint32_t auto_slots(uint32_t cores) const { return cores; }
 };
 
 // Called by a TaskRunner whenever a task ends. Must be thread-safe.

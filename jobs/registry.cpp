@@ -1,6 +1,7 @@
 // The one table of jobs. Adding a job: a folder under jobs/ and one line here.
 #include "jobs/registry.h"
 
+#include "jobs/download/download_job.h"
 #include "jobs/primes/primes_job.h"
 #include "jobs/sum/sum_job.h"
 #include "jobs/synthetic/synthetic_jobs.h"
@@ -9,7 +10,7 @@ namespace zfan::jobs {
 
 const std::vector<JobEntry>& AllJobs() {
   static const std::vector<JobEntry> jobs = {
-      PrimesJobEntry(), SumJobEntry(), SleepJobEntry(), SpinJobEntry(), EchoJobEntry(),
+      PrimesJobEntry(), SumJobEntry(), DownloadJobEntry(), SleepJobEntry(), SpinJobEntry(), EchoJobEntry(),
   };
   return jobs;
 }

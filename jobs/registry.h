@@ -22,6 +22,9 @@ struct JobEntry {
   std::function<Result<std::unique_ptr<TaskRunner>>(const nlohmann::json& params, uint32_t slots,
                                                     CompletionSink sink)>
       make_runner;
+  // Tasks a worker runs at once when it was given no --slots (the worker and the master's
+  // window both use this).
+  std::function<uint32_t(uint32_t cores)> auto_slots = [](uint32_t cores) { return cores; };
 };
 
 const std::vector<JobEntry>& AllJobs();

@@ -9,6 +9,33 @@
 
 namespace zfan::master {
 
+namespace {
+
+// The header's string fields; a missing or non-string field reads as "" (a mismatch, not a throw).
+std::string StringField(const nlohmann::json& object, const char* key) {
+  auto field = object.find(key);
+  return field != object.end() && field->is_string() ? field->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string FormatJournalLine(uint64_t id, std::string_view result) {
+  // A worker's result text is untrusted bytes: strict dump() would throw on invalid UTF-8.
+  return nlohmann::json{{"id", id}, {"r", result}}.dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<JournalEntry> ParseJournalLine(std::string_view line) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto id = j.find("id");
+  auto result = j.find("r");
+  if (id == j.end() || !id->is_number_unsigned() || result == j.end() || !result->is_string()) {
+    return std::nullopt;
+  }
+  return JournalEntry{id->get<uint64_t>(), result->get<std::string>()};
+}
+
 Result<JournalContents> ReadJournal(const std::string& path) {
   JournalContents out;
   std::ifstream in(path);
@@ -20,22 +47,21 @@ Result<JournalContents> ReadJournal(const std::string& path) {
   bool first = true;
   while (std::getline(in, line)) {
     // getline on the last line without '\n' still returns it; a torn line fails to parse anyway.
-    auto j = nlohmann::json::parse(line, nullptr, false);
     if (first) {
       first = false;
+      auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_object() || !j.contains("zfan_journal")) {
         return IoError("'" + path + "' is not a zfan journal (no header line)");
       }
-      out.job = j.value("job", "");
-      out.fingerprint = j.value("fingerprint", "");
+      out.job = StringField(j, "job");
+      out.fingerprint = StringField(j, "fingerprint");
       continue;
     }
-    if (!j.is_object() || !j.contains("id") || !j["id"].is_number_unsigned() || !j.contains("r") ||
-        !j["r"].is_string()) {
+    if (auto entry = ParseJournalLine(line)) {
+      out.entries.push_back(std::move(*entry));
+    } else {
       ++out.skipped_lines;
-      continue;
     }
-    out.entries.push_back({j["id"].get<uint64_t>(), j["r"].get<std::string>()});
   }
   return out;
 }
@@ -62,7 +88,7 @@ Status JournalWriter::Open(const std::string& path, bool fresh, const std::strin
 
 void JournalWriter::Append(uint64_t id, const std::string& result) {
   if (fd_ < 0) return;
-  buffer_ += nlohmann::json{{"id", id}, {"r", result}}.dump();
+  buffer_ += FormatJournalLine(id, result);
   buffer_ += '\n';
 }
 

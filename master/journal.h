@@ -6,7 +6,9 @@
 // with -9 loses at most the results of that turn, which are then recomputed) and fsync'ed at most
 // every `fsync_interval` (a machine crash loses at most that much).
 #pragma once
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -28,6 +30,13 @@ struct JournalContents {
 
 // Reads a journal; a missing file is an empty journal. A torn last line is ignored.
 Result<JournalContents> ReadJournal(const std::string& path);
+
+// One entry line, as JournalWriter::Append writes it (without the '\n'). Never throws: any bytes
+// in `result` are accepted (invalid UTF-8 is stored with U+FFFD replacements).
+std::string FormatJournalLine(uint64_t id, std::string_view result);
+
+// Parses one entry line (not the header); nullopt for a torn or malformed line. Never throws.
+std::optional<JournalEntry> ParseJournalLine(std::string_view line);
 
 class JournalWriter {
  public:

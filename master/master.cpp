@@ -17,6 +17,7 @@
 #include "common/endpoint.h"
 #include "common/signals.h"
 #include "common/wire.h"
+#include "jobs/registry.h"
 #include "master/journal.h"
 #include "master/progress.h"
 #include "master/scheduler.h"
@@ -47,6 +48,7 @@ class MasterLoop {
  public:
   MasterLoop(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& o)
       : job_(std::move(job)),
+        entry_(jobs::FindJob(job_->name())),
         opt_(o),
         job_id_(NewJobId()),
         progress_(!o.quiet, o.progress_interval_s) {}
@@ -57,6 +59,7 @@ class MasterLoop {
   Status Bind();
   Status OpenJournal();
   Status OpenJoblog();
+  void TakeJobsOwnKnowledge();
   Status StartLocalWorkers();
   Status SpawnLocalWorker();
   void SuperviseLocalWorkers();
@@ -83,6 +86,7 @@ class MasterLoop {
   ProgressSnapshot Snapshot(TimePoint now) const;
 
   std::unique_ptr<jobs::MasterJob> job_;
+  const jobs::JobEntry* entry_;
   MasterOptions opt_;
   uint64_t job_id_;
   std::string params_json_;
@@ -173,6 +177,22 @@ Status MasterLoop::OpenJournal() {
   return journal_.Open(path, fresh, job_->name(), job_->fingerprint());
 }
 
+// What prepare() found: tasks already done on disk (journaled again, so the new journal is
+// complete) and inputs rejected before they became tasks (reported as failures).
+void MasterLoop::TakeJobsOwnKnowledge() {
+  for (auto& [id, result] : job_->done_before_start()) {
+    if (id >= sched_->total() || sched_->IsClosed(id)) continue;
+    sched_->MarkDone(id);
+    ++report_.skipped;
+    journal_.Append(id, result);
+  }
+  for (const auto& r : job_->rejected_inputs()) {
+    report_.failures.push_back({r.input, r.reason, r.detail, 0});
+    ++report_.rejected;
+  }
+  if (report_.skipped) spdlog::info("{} tasks were already done (skipped)", report_.skipped);
+}
+
 Status MasterLoop::OpenJoblog() {
   if (opt_.joblog.empty()) return Status::Ok();
   joblog_.open(opt_.joblog, std::ios::out | std::ios::trunc);
@@ -185,10 +205,15 @@ Status MasterLoop::SpawnLocalWorker() {
   std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
   Endpoints ep = endpoints_;
   ep.host = host;
-  auto child = ChildProcess::Spawn({opt_.self_exe, "worker", ep.tasks(), "--slots",
-                                    std::to_string(opt_.worker_slots), "--id",
-                                    "local-" + std::to_string(++local_spawned_), "--heartbeat-ms",
-                                    std::to_string(opt_.heartbeat_ms), "--quiet"});
+  std::vector<std::string> argv{opt_.self_exe, "worker", ep.tasks(), "--id",
+                                "local-" + std::to_string(++local_spawned_), "--heartbeat-ms",
+                                std::to_string(opt_.heartbeat_ms), "--quiet"};
+  uint32_t slots = opt_.worker_slots ? opt_.worker_slots : job_->local_worker_slots();
+  if (slots) {
+    argv.push_back("--slots");
+    argv.push_back(std::to_string(slots));
+  }
+  auto child = ChildProcess::Spawn(argv);
   if (!child.ok()) return child.status();
   local_.push_back(std::move(child).value());
   return Status::Ok();
@@ -265,9 +290,10 @@ void MasterLoop::ReceiveAll() {
 
 void MasterLoop::HandleHello(const proto::WorkerInfo& info) {
   auto seen = workers_.Touch(info, Clock::now());
+  workers_.Find(info.id)->slots = info.slots ? info.slots : entry_->auto_slots(info.cores);
   if (seen == WorkerRegistry::Seen::kNew) {
     spdlog::info("worker {} joined ({} pid {}, {} slots)", info.id, info.host, info.pid,
-                 info.slots ? std::to_string(info.slots) : "auto");
+                 workers_.Find(info.id)->slots);
   } else if (seen == WorkerRegistry::Seen::kBack) {
     spdlog::warn("worker {} is back after being declared dead; welcomed as new", info.id);
   }
@@ -394,14 +420,12 @@ void MasterLoop::Timers(TimePoint now) {
   progress_.Maybe(Snapshot(now), now);
 }
 
-uint64_t MasterLoop::WindowSlots() const {
-  return workers_.alive_slots([this](uint32_t cores) { return job_->auto_slots(cores); });
-}
+uint64_t MasterLoop::WindowSlots() const { return workers_.alive_slots(); }
 
 // Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
 // pipelined deeply (and batched) while long tasks are handed out nearly one at a time.
 uint32_t MasterLoop::Depth() const {
-  if (sched_->done_count() == report_.resumed) return 2;
+  if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
   double task_s = std::max(sched_->median_task_seconds(), 1e-6);
   return std::clamp<uint32_t>(static_cast<uint32_t>(kPipelineSeconds / task_s) + 1, 2, kMaxDepth);
 }
@@ -482,10 +506,11 @@ ExitCode MasterLoop::Finish() {
   StopWorkers();
   job_->finish();
   report_.job = job_->name();
+  report_.task_noun = job_->task_noun();
   report_.elapsed_s = SecondsBetween(start_, now);
   report_.total = sched_->total();
   report_.done = sched_->done_count();
-  report_.failed = sched_->failed_count();
+  report_.failed = sched_->failed_count() + report_.rejected;
   report_.stats = sched_->stats();
   if (opt_.json) {
     std::cout << ReportJson(report_, workers_, job_->result_json()).dump() << std::endl;
@@ -508,6 +533,7 @@ ExitCode MasterLoop::Run() {
       job_->task_count(), SchedulerConfig{.max_attempts = opt_.max_attempts,
                                           .lease = Millis(opt_.lease_ms)});
   if (Status s = OpenJournal(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  TakeJobsOwnKnowledge();
   if (Status s = OpenJoblog(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   std::fprintf(stderr, "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
                job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),

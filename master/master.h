@@ -13,7 +13,7 @@ struct MasterOptions {
   std::string bind = "127.0.0.1";
   int port = 5557;
   uint32_t local_workers = 0;
-  uint32_t worker_slots = 1;       // slots of each local worker (0 = auto)
+  uint32_t worker_slots = 0;       // slots of each local worker (0 = the job's default)
   uint32_t expect_workers = 0;
   double wait_timeout_s = 60;
   bool json = false;

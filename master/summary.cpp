@@ -7,6 +7,16 @@
 
 namespace zfan::master {
 
+namespace {
+
+// Rate of the tasks this run computed (not those replayed from a journal or found done).
+double TasksPerSecond(const JobReport& r) {
+  uint64_t computed = r.done - std::min(r.done, r.resumed + r.skipped);
+  return r.elapsed_s > 0 ? computed / r.elapsed_s : 0.0;
+}
+
+}  // namespace
+
 nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
                           const nlohmann::json& result) {
   nlohmann::json ws = nlohmann::json::array();
@@ -14,7 +24,7 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
     ws.push_back({{"id", id},
                   {"host", w.info.host},
                   {"pid", w.info.pid},
-                  {"slots", w.info.slots},
+                  {"slots", w.slots},
                   {"tasks", w.tasks},
                   {"failures", w.failures},
                   {"busy_s", w.busy_us / 1e6},
@@ -25,7 +35,7 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
   std::map<std::string, uint64_t> by_reason;
   for (const auto& f : r.failures) {
     failures.push_back(
-        {{"task", f.task}, {"reason", f.reason}, {"detail", f.detail}, {"attempts", f.attempts}});
+        {{r.task_noun, f.task}, {"reason", f.reason}, {"detail", f.detail}, {"attempts", f.attempts}});
     ++by_reason[f.reason];
   }
   return {{"job", r.job},
@@ -36,6 +46,8 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
             {"done", r.done},
             {"failed", r.failed},
             {"resumed", r.resumed},
+            {"skipped", r.skipped},
+            {"rejected", r.rejected},
             {"duplicates", r.stats.duplicates},
             {"requeued", r.stats.requeued},
             {"retried", r.stats.retried},
@@ -44,7 +56,7 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
             {"bad_frames", r.bad_frames},
             {"stale", r.stale}}},
           {"bytes", r.bytes},
-          {"tasks_per_s", r.elapsed_s > 0 ? r.done / r.elapsed_s : 0},
+          {"tasks_per_s", TasksPerSecond(r)},
           {"workers", ws},
           {"dead_workers", r.dead_workers},
           {"failures", failures},
@@ -60,18 +72,18 @@ void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& wo
   for (const auto& [id, w] : workers.all()) {
     std::string name = id + (w.alive ? "" : w.left ? " (left)" : " (dead)");
     std::snprintf(line, sizeof line, "%-24s %-16s %8u %6u %10llu %9.2f %9llu\n", name.c_str(),
-                  w.info.host.c_str(), w.info.pid, w.info.slots,
+                  w.info.host.c_str(), w.info.pid, w.slots,
                   static_cast<unsigned long long>(w.tasks), w.busy_us / 1e6,
                   static_cast<unsigned long long>(w.failures));
     out << line;
   }
   out << "job " << r.job << ": " << r.done << "/" << r.total << " tasks done";
   if (r.resumed) out << " (" << r.resumed << " from the journal)";
+  if (r.skipped) out << " (" << r.skipped << " already done, skipped)";
   out << ", " << r.failed << " failed, " << r.stats.duplicates << " duplicates, "
       << r.stats.requeued << " requeued, " << r.stats.speculated << " speculated ("
       << r.stats.speculation_won << " won), " << r.bad_frames << " bad frames";
-  std::snprintf(line, sizeof line, " in %.3f s (%.0f tasks/s)", r.elapsed_s,
-                r.elapsed_s > 0 ? r.done / r.elapsed_s : 0.0);
+  std::snprintf(line, sizeof line, " in %.3f s (%.0f tasks/s)", r.elapsed_s, TasksPerSecond(r));
   out << line << "\n";
   if (r.bytes) {
     out << "received " << HumanBytes(static_cast<double>(r.bytes)) << " ("

@@ -58,6 +58,12 @@ WorkerRecord* WorkerRegistry::Find(const std::string& id) {
   return it == workers_.end() ? nullptr : &it->second;
 }
 
+uint64_t WorkerRegistry::alive_slots() const {
+  uint64_t total = 0;
+  for (const auto& [id, w] : workers_) total += w.alive ? w.slots : 0;
+  return total;
+}
+
 size_t WorkerRegistry::alive_count() const {
   size_t n = 0;
   for (const auto& [id, w] : workers_) n += w.alive;

@@ -12,6 +12,7 @@ namespace zfan::master {
 
 struct WorkerRecord {
   proto::WorkerInfo info;
+  uint32_t slots = 1;  // tasks at once for this job (info.slots, or the job's auto value)
   TimePoint last_seen{};
   bool alive = true;
   bool left = false;  // said BYE
@@ -34,15 +35,7 @@ class WorkerRegistry {
 
   WorkerRecord* Find(const std::string& id);
   size_t alive_count() const;
-  // Sum of slots of live workers; a worker with slots 0 ("auto") counts `auto_slots(cores)`.
-  template <class AutoSlots>
-  uint64_t alive_slots(AutoSlots auto_slots) const {
-    uint64_t total = 0;
-    for (const auto& [id, w] : workers_) {
-      if (w.alive) total += w.info.slots ? w.info.slots : auto_slots(w.info.cores);
-    }
-    return total;
-  }
+  uint64_t alive_slots() const;
   const std::map<std::string, WorkerRecord>& all() const { return workers_; }
 
  private:

@@ -75,6 +75,9 @@ class WorkerLoop {
   std::vector<uint64_t> HandBack();
   void Leave();
   size_t LocalLoad() const;
+  uint32_t SlotsFor(const jobs::JobEntry& entry) const {
+    return opt_.slots ? opt_.slots : entry.auto_slots(info_.cores);
+  }
 
   WorkerOptions opt_;
   proto::WorkerInfo info_;
@@ -91,6 +94,7 @@ class WorkerLoop {
   std::deque<jobs::TaskSpec> suspects_;  // retried tasks: each runs alone (see proto::Started)
   bool isolating_ = false;
   std::unordered_set<uint64_t> held_;    // ids of job_id_ received and not yet reported
+  uint32_t slots_ = 1;  // tasks at once for the current job
   bool connected_ = false;
   bool shutdown_ = false;
   uint64_t bad_frames_ = 0;
@@ -141,7 +145,7 @@ JobRun* WorkerLoop::RunnerFor(const proto::Tasks& msg) {
   };
   Result<std::unique_ptr<jobs::TaskRunner>> runner = Status(ErrorCode::kInternal, "");
   try {
-    runner = entry->make_runner(params, info_.slots, sink);
+    runner = entry->make_runner(params, SlotsFor(*entry), sink);
   } catch (const std::exception& e) {
     spdlog::error("job {}: bad parameters from the master: {}", msg.job_name, e.what());
     return nullptr;
@@ -174,6 +178,7 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
     suspects_.clear();
     held_.clear();
     job_id_ = msg.job_id;
+    if (const jobs::JobEntry* entry = jobs::FindJob(msg.job_name)) slots_ = SlotsFor(*entry);
   }
   for (auto& t : msg.items) {
     held_.insert(t.id);
@@ -289,7 +294,7 @@ void WorkerLoop::Heartbeat(TimePoint now) {
 }
 
 void WorkerLoop::PollOnce(Millis timeout) {
-  bool want_tasks = !shutdown_ && StopSignalsReceived() == 0 && LocalLoad() < info_.slots;
+  bool want_tasks = !shutdown_ && StopSignalsReceived() == 0 && LocalLoad() < slots_;
   zmq::pollitem_t items[] = {
       {control_.handle(), 0, ZMQ_POLLIN, 0},
       {nullptr, completions_.fd(), ZMQ_POLLIN, 0},
@@ -358,7 +363,7 @@ ExitCode WorkerLoop::Run() {
   info_ = {.id = opt_.id.empty() ? DefaultId() : opt_.id,
            .host = HostName(),
            .pid = static_cast<uint32_t>(getpid()),
-           .slots = opt_.slots ? opt_.slots : cores,
+           .slots = opt_.slots,  // 0: each job decides (JobEntry::auto_slots)
            .cores = cores,
            .version = ZFAN_VERSION,
            .heartbeat_ms = opt_.heartbeat_ms};
@@ -366,7 +371,9 @@ ExitCode WorkerLoop::Run() {
     std::fprintf(stderr, "zfan: %s\n", s.message().c_str());
     return ExitCodeFor(s);
   }
-  spdlog::info("worker {} ({} slots) connecting to {}", info_.id, info_.slots, opt_.endpoint);
+  slots_ = opt_.slots ? opt_.slots : cores;
+  spdlog::info("worker {} ({} slots) connecting to {}", info_.id,
+               opt_.slots ? std::to_string(opt_.slots) : "auto", opt_.endpoint);
   TimePoint started = Clock::now();
   bool announced_wait = false;
   while (!shutdown_ && StopSignalsReceived() == 0) {

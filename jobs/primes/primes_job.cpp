@@ -99,7 +99,7 @@ class PrimesJob final : public MasterJob {
     return "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + ")";
   }
 
-  Status fold(const TaskOutcome& o, bool) override {
+  Status fold(TaskOutcome& o, bool) override {
     auto j = nlohmann::json::parse(o.result, nullptr, false);
     if (!j.is_object() || !j.contains("c") || !j["c"].is_number_unsigned()) {
       return ProtocolError("prime chunk result is malformed");

@@ -81,7 +81,7 @@ class SumJob final : public MasterJob {
     return t;
   }
 
-  Status fold(const TaskOutcome& o, bool) override {
+  Status fold(TaskOutcome& o, bool) override {
     auto text = nlohmann::json::parse(o.result, nullptr, false);
     std::optional<u128> partial;
     if (text.is_string()) partial = ParseU128(text.get<std::string>());

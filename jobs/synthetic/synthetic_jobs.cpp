@@ -80,7 +80,7 @@ class SyntheticJob final : public MasterJob {
     if (bytes_ > 0) t.payload = Payload(index);
     return t;
   }
-  Status fold(const TaskOutcome& o, bool from_journal) override {
+  Status fold(TaskOutcome& o, bool from_journal) override {
     if (params_.kind == Kind::kSpin && !o.result.empty() &&
         o.result != std::to_string(params_.iterations)) {
       return ProtocolError("spin task counted to " + o.result);

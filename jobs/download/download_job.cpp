@@ -1,0 +1,306 @@
+// Master side of the download job. prepare() gets the link list, opens --out, recognises files an
+// earlier run already wrote (from the journal in --out) and names every URL's file up front, in
+// list order, so names are deterministic. fold() re-checks what a worker sent and writes it.
+#include "jobs/download/download_job.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <spdlog/spdlog.h>
+
+#include "common/atomic_file.h"
+#include "common/sha256.h"
+#include "jobs/download/download_runner.h"
+#include "jobs/download/file_name.h"
+#include "jobs/download/image_check.h"
+#include "jobs/download/imgur_client.h"
+#include "jobs/download/link_list.h"
+
+namespace zfan::jobs {
+namespace {
+
+constexpr const char* kJournalName = ".zfan-journal";
+constexpr const char* kThumbDir = "thumbnails";
+constexpr uint32_t kTransfersPerWorker = 16;
+
+struct DownloadOptions {
+  std::string source;  // "gallery"
+  std::string album;
+  std::string links;
+  std::string api_base = "https://api.imgur.com";
+  std::string out = "images";
+  uint64_t max_bytes = 50ull << 20;
+  uint32_t per_host = 8;
+  double timeout_s = 60;
+  double connect_timeout_s = 5;
+  uint32_t retries = 3;
+  int thumbnails = 0;
+};
+
+// A file an earlier run wrote, as its journal line says.
+struct PreviousFile {
+  std::string file;
+  std::string sha256;
+  std::string result;
+};
+
+// Reads the url -> file records of an earlier run's journal in --out. Malformed lines are ignored:
+// a record only lets us skip a download after the file on disk is checked against its sha256.
+std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
+  std::map<std::string, PreviousFile> previous;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (!entry.is_object() || !entry.contains("r") || !entry["r"].is_string()) continue;
+    auto r = nlohmann::json::parse(entry["r"].get<std::string>(), nullptr, false);
+    if (!r.is_object() || !r.contains("url") || !r.contains("file") || !r.contains("sha256")) {
+      continue;
+    }
+    if (!r["url"].is_string() || !r["file"].is_string() || !r["sha256"].is_string()) continue;
+    previous[r["url"]] = {r["file"], r["sha256"], entry["r"]};
+  }
+  return previous;
+}
+
+bool RetryableReason(const std::string& reason) {
+  return reason == "TIMEOUT" || reason == "CONNECT" || reason == "HTTP_429" ||
+         reason.rfind("HTTP_5", 0) == 0;
+}
+
+class DownloadJob final : public MasterJob {
+ public:
+  explicit DownloadJob(DownloadOptions o) : opt_(std::move(o)) {}
+
+  std::string name() const override { return "download"; }
+  std::string task_noun() const override { return "url"; }
+  uint32_t local_worker_slots() const override { return 0; }
+  std::string default_journal() const override { return opt_.out + "/" + kJournalName; }
+  bool retryable(const std::string& reason) const override { return RetryableReason(reason); }
+
+  nlohmann::json worker_params() const override {
+    return {{"max_bytes", opt_.max_bytes},
+            {"per_host", opt_.per_host},
+            {"timeout_ms", static_cast<long>(opt_.timeout_s * 1000)},
+            {"connect_timeout_ms", static_cast<long>(opt_.connect_timeout_s * 1000)},
+            {"retries", opt_.retries},
+            {"thumbnails", opt_.thumbnails}};
+  }
+
+  std::string fingerprint() const override {
+    std::string all;
+    for (const auto& u : urls_) all += u + '\n';
+    return "download urls=" + Sha256Hex(all);
+  }
+
+  Status prepare() override {
+    if (Status s = LoadLinks(); !s.ok()) return s;
+    auto dir = OpenOutputDir(opt_.out);
+    if (!dir.ok()) return dir.status();
+    dir_ = std::move(dir).value();
+    if (auto stale = RemoveStaleTempFiles(dir_.get()); stale.ok() && *stale > 0) {
+      spdlog::info("removed {} temp files left by an interrupted run", *stale);
+    }
+    if (opt_.thumbnails > 0) {
+      auto thumbs = OpenOutputDir(opt_.out + "/" + kThumbDir);
+      if (!thumbs.ok()) return thumbs.status();
+      thumb_dir_ = std::move(thumbs).value();
+      namer_.Reserve(kThumbDir);
+    }
+    namer_.Reserve(kJournalName);
+    AssignNames(ReadPreviousRun(default_journal()));
+    return Status::Ok();
+  }
+
+  uint64_t task_count() const override { return urls_.size(); }
+  TaskSpec make_task(uint64_t index) const override { return {.id = index, .payload = urls_[index]}; }
+  std::string describe(TaskId id) const override { return id < urls_.size() ? urls_[id] : "?"; }
+  std::string joblog_note(TaskId id) const override { return id < names_.size() ? names_[id] : ""; }
+  std::vector<std::pair<TaskId, std::string>> done_before_start() const override {
+    return already_done_;
+  }
+  std::vector<Rejected> rejected_inputs() const override { return rejected_; }
+
+  Status fold(TaskOutcome& o, bool from_journal) override {
+    if (o.id >= urls_.size()) return ProtocolError("no such task");
+    if (from_journal) return FoldJournaled(o);
+    if (o.bulk.size() > opt_.max_bytes) return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
+    if (!download::DetectImageType(o.bulk)) return ProtocolError("BAD_TYPE: not a JPEG, PNG or GIF");
+    auto written = WriteUnique(o.id, o.bulk);
+    if (!written.ok()) return written.status();
+    if (!o.bulk2.empty()) WriteThumbnail(*written, o.bulk2);
+    auto r = nlohmann::json::parse(o.result, nullptr, false);
+    if (!r.is_object()) r = nlohmann::json::object();
+    if (r.contains("thumb_error")) ++thumb_failures_;
+    r["url"] = urls_[o.id];
+    r["file"] = *written;
+    r["sha256"] = Sha256Hex(o.bulk);
+    r["bytes"] = o.bulk.size();
+    o.result = r.dump();
+    ++files_;
+    bytes_ += o.bulk.size();
+    return Status::Ok();
+  }
+
+  void failed(TaskId, const TaskOutcome&) override { ++failed_; }
+
+  nlohmann::json result_json() const override {
+    nlohmann::json skipped_types = skipped_by_type_;
+    return {{"out", opt_.out},
+            {"urls", urls_.size()},
+            {"files", files_},
+            {"bytes", bytes_},
+            {"already_done", already_done_.size()},
+            {"identical_existing", identical_existing_},
+            {"renamed", renamed_},
+            {"failed", failed_},
+            {"rejected", rejected_.size()},
+            {"duplicates_in_list", duplicates_in_list_},
+            {"skipped_not_image", skipped_not_image_},
+            {"skipped_by_type", skipped_types},
+            {"thumbnail_failures", thumb_failures_}};
+  }
+
+  void print_result(std::ostream& out) const override {
+    out << "downloaded " << files_ << " files (" << bytes_ << " bytes) to " << opt_.out << "/";
+    if (!already_done_.empty()) out << "; " << already_done_.size() << " were already there";
+    if (failed_ + rejected_.size()) out << "; " << failed_ + rejected_.size() << " failed";
+    if (duplicates_in_list_) out << "; " << duplicates_in_list_ << " duplicate links fetched once";
+    if (skipped_not_image_) out << "; " << skipped_not_image_ << " non-image items skipped";
+    out << "\n";
+  }
+
+ private:
+  Status LoadLinks() {
+    int sources = !opt_.source.empty() + !opt_.album.empty() + !opt_.links.empty();
+    if (sources != 1) return UsageError("choose one source: --source gallery, --album ID or --links FILE");
+    if (!opt_.links.empty()) {
+      auto list = download::ReadLinkListFile(opt_.links);
+      if (!list.ok()) return list.status();
+      urls_ = std::move(list->urls);
+      duplicates_in_list_ = list->duplicates;
+      for (const auto& r : list->rejected) {
+        rejected_.push_back({r.text_prefix, "BAD_URL", "line " + std::to_string(r.line) + ": " + r.reason});
+      }
+      return Status::Ok();
+    }
+    download::ImgurApi api{.base = opt_.api_base};
+    if (const char* id = std::getenv("IMGUR_CLIENT_ID")) api.client_id = id;
+    auto listing = opt_.album.empty() ? download::FetchGallery(api)
+                                      : download::FetchAlbum(api, opt_.album);
+    if (!listing.ok()) return listing.status();
+    urls_ = std::move(listing->links);
+    duplicates_in_list_ = listing->duplicates;
+    skipped_not_image_ = listing->skipped_not_image + listing->skipped_no_type;
+    skipped_by_type_ = listing->skipped_by_type;
+    spdlog::info("Imgur listing: {} images; skipped {} non-image items and {} items without a type",
+                 urls_.size(), listing->skipped_not_image, listing->skipped_no_type);
+    return Status::Ok();
+  }
+
+  // Files verified on disk keep their names (and are skipped); the rest are named in list order.
+  void AssignNames(const std::map<std::string, PreviousFile>& previous) {
+    names_.assign(urls_.size(), "");
+    for (size_t i = 0; i < urls_.size(); ++i) {
+      auto it = previous.find(urls_[i]);
+      if (it == previous.end() || !IsSafeFileName(it->second.file)) continue;
+      auto sha = Sha256HexOfFile(opt_.out + "/" + it->second.file);
+      if (!sha.ok() || *sha != it->second.sha256) continue;
+      names_[i] = it->second.file;
+      namer_.Reserve(names_[i]);
+      already_done_.push_back({i, it->second.result});
+    }
+    for (size_t i = 0; i < urls_.size(); ++i) {
+      if (names_[i].empty()) names_[i] = namer_.Claim(download::SafeBaseName(urls_[i]));
+    }
+  }
+
+  // Writes under the task's name; if a different file already has it, takes the next free name.
+  Result<std::string> WriteUnique(TaskId id, const std::string& bytes) {
+    std::string name = names_[id];
+    for (int tries = 0; tries < 1000; ++tries) {
+      auto w = WriteFileAtomically(dir_.get(), name, bytes);
+      if (!w.ok()) return w.status();
+      if (*w == WriteOutcome::kWritten) break;
+      auto existing = Sha256HexOfFile(opt_.out + "/" + name);
+      if (existing.ok() && *existing == Sha256Hex(bytes)) {
+        ++identical_existing_;
+        break;
+      }
+      name = namer_.Claim(names_[id]);
+      ++renamed_;
+    }
+    names_[id] = name;
+    return name;
+  }
+
+  void WriteThumbnail(const std::string& file, const std::string& png) {
+    std::string stem = file.substr(0, file.rfind('.'));
+    auto w = WriteFileAtomically(thumb_dir_.get(), stem + ".png", png);
+    if (!w.ok()) {
+      spdlog::warn("thumbnail of {}: {}", file, w.status().message());
+      ++thumb_failures_;
+    }
+  }
+
+  Status FoldJournaled(const TaskOutcome& o) {
+    auto r = nlohmann::json::parse(o.result, nullptr, false);
+    if (!r.is_object() || !r.contains("bytes") || !r["bytes"].is_number_unsigned()) {
+      return ProtocolError("journal entry without bytes");
+    }
+    if (r.contains("file") && r["file"].is_string()) names_[o.id] = r["file"];
+    ++files_;
+    bytes_ += r["bytes"].get<uint64_t>();
+    return Status::Ok();
+  }
+
+  DownloadOptions opt_;
+  std::vector<std::string> urls_;
+  std::vector<std::string> names_;
+  download::UniqueNamer namer_;
+  UniqueFd dir_{-1};
+  UniqueFd thumb_dir_{-1};
+  std::vector<std::pair<TaskId, std::string>> already_done_;
+  std::vector<Rejected> rejected_;
+  std::map<std::string, size_t> skipped_by_type_;
+  size_t duplicates_in_list_ = 0, skipped_not_image_ = 0;
+  uint64_t files_ = 0, bytes_ = 0, failed_ = 0, identical_existing_ = 0, renamed_ = 0,
+           thumb_failures_ = 0;
+};
+
+MasterJobFactory AddDownloadCli(CLI::App& cmd) {
+  auto o = std::make_shared<DownloadOptions>();
+  cmd.add_option("--source", o->source, "gallery: the Imgur random gallery")
+      ->check(CLI::IsMember({"gallery"}));
+  cmd.add_option("--album", o->album, "an Imgur album id");
+  cmd.add_option("--links", o->links, "a file with one URL per line (# comments)");
+  cmd.add_option("--api-base", o->api_base, "Imgur API base URL")->capture_default_str();
+  cmd.add_option("--out", o->out, "output directory")->capture_default_str();
+  cmd.add_option("--max-bytes", o->max_bytes, "largest image accepted")->capture_default_str();
+  cmd.add_option("--per-host", o->per_host, "connections per host, per worker")->capture_default_str();
+  cmd.add_option("--timeout", o->timeout_s, "seconds per attempt")->capture_default_str();
+  cmd.add_option("--connect-timeout", o->connect_timeout_s, "seconds to connect")->capture_default_str();
+  cmd.add_option("--retries", o->retries, "retries of timeouts, 5xx and 429 on a worker")
+      ->capture_default_str();
+  cmd.add_option("--thumbnails", o->thumbnails, "also write SIZE x SIZE thumbnails")
+      ->check(CLI::Range(0, 4096));
+  return [o]() -> Result<std::unique_ptr<MasterJob>> {
+    if (o->max_bytes == 0) return UsageError("--max-bytes must be at least 1");
+    if (o->timeout_s <= 0 || o->connect_timeout_s <= 0) return UsageError("timeouts must be positive");
+    return std::unique_ptr<MasterJob>(std::make_unique<DownloadJob>(*o));
+  };
+}
+
+}  // namespace
+
+JobEntry DownloadJobEntry() {
+  return {
+      .name = "download",
+      .help = "download the images of an Imgur gallery/album or a link list",
+      .add_cli = AddDownloadCli,
+      .make_runner = download::MakeDownloadRunner,
+      .auto_slots = [](uint32_t) { return kTransfersPerWorker; },
+  };
+}
+
+}  // namespace zfan::jobs

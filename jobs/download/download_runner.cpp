@@ -1,0 +1,121 @@
+#include "jobs/download/download_runner.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "common/sha256.h"
+#include "jobs/download/fetcher.h"
+#include "jobs/download/thumbnail.h"
+
+namespace zfan::download {
+namespace {
+
+// The small result each download reports (journaled as is, after the master adds the file name).
+std::string ResultJson(const FetchResult& r, const std::string& thumb_error) {
+  nlohmann::json j = {{"url", r.url},
+                      {"bytes", r.body.size()},
+                      {"type", r.content_type},
+                      {"sha256", Sha256Hex(r.body)},
+                      {"seconds", r.seconds}};
+  if (!thumb_error.empty()) j["thumb_error"] = thumb_error;
+  return j.dump();
+}
+
+class DownloadRunner final : public jobs::TaskRunner {
+ public:
+  DownloadRunner(FetchOptions options, int thumb_size, jobs::CompletionSink sink)
+      : thumb_size_(thumb_size), sink_(std::move(sink)) {
+    if (thumb_size_ > 0) {
+      unsigned n = std::max(1u, std::thread::hardware_concurrency());
+      for (unsigned i = 0; i < n; ++i) thumb_threads_.emplace_back([this] { ThumbLoop(); });
+    }
+    // Last: the fetcher's callback uses the members above.
+    fetcher_ = std::make_unique<Fetcher>(std::move(options),
+                                         [this](FetchResult r) { OnFetched(std::move(r)); });
+  }
+
+  ~DownloadRunner() override {
+    fetcher_.reset();  // no more callbacks after this
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : thumb_threads_) t.join();
+  }
+
+  void submit(jobs::TaskSpec task) override { fetcher_->submit(task.id, std::move(task.payload)); }
+  std::vector<jobs::TaskId> drain_queued() override { return fetcher_->drain_queued(); }
+
+ private:
+  void OnFetched(FetchResult r) {
+    if (!r.error.empty() || thumb_size_ <= 0) return Report(std::move(r), "", "");
+    {
+      std::lock_guard lock(mu_);
+      thumb_queue_.push_back(std::move(r));
+    }
+    cv_.notify_one();
+  }
+
+  void ThumbLoop() {
+    for (;;) {
+      FetchResult r;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !thumb_queue_.empty(); });
+        if (stopping_) return;
+        r = std::move(thumb_queue_.front());
+        thumb_queue_.pop_front();
+      }
+      auto thumb = MakeThumbnail(r.body, thumb_size_);
+      // A corrupt image still downloaded fine: the file is kept, its thumbnail is BAD_IMAGE.
+      Report(std::move(r), thumb.ok() ? *thumb : "", thumb.ok() ? "" : "BAD_IMAGE");
+    }
+  }
+
+  void Report(FetchResult r, std::string thumbnail, const std::string& thumb_error) {
+    jobs::TaskOutcome o;
+    o.id = r.id;
+    o.error = r.error;
+    o.detail = r.detail;
+    o.attempts = std::max<uint32_t>(r.attempts, 1);
+    o.busy_us = static_cast<uint64_t>(r.seconds * 1e6);
+    if (r.error.empty()) {
+      o.result = ResultJson(r, thumb_error);
+      o.bulk = std::move(r.body);
+      o.bulk2 = std::move(thumbnail);
+    }
+    sink_(std::move(o));
+  }
+
+  int thumb_size_;
+  jobs::CompletionSink sink_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<FetchResult> thumb_queue_;  // REQUIRES: mu_ held
+  bool stopping_ = false;                // REQUIRES: mu_ held
+  std::vector<std::thread> thumb_threads_;
+  std::unique_ptr<Fetcher> fetcher_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<jobs::TaskRunner>> MakeDownloadRunner(const nlohmann::json& params,
+                                                             uint32_t slots,
+                                                             jobs::CompletionSink sink) {
+  FetchOptions options;
+  options.max_transfers = std::max<uint32_t>(slots, 1);
+  options.per_host = params.value("per_host", options.per_host);
+  options.max_bytes = params.value("max_bytes", options.max_bytes);
+  options.connect_timeout_ms = params.value("connect_timeout_ms", options.connect_timeout_ms);
+  options.total_timeout_ms = params.value("timeout_ms", options.total_timeout_ms);
+  options.low_speed_time_s = params.value("low_speed_time_s", options.low_speed_time_s);
+  options.max_attempts = params.value("retries", options.max_attempts - 1) + 1;
+  int thumb = params.value("thumbnails", 0);
+  return std::unique_ptr<jobs::TaskRunner>(
+      std::make_unique<DownloadRunner>(std::move(options), thumb, std::move(sink)));
+}
+
+}  // namespace zfan::download

@@ -1,0 +1,287 @@
+// The download job end to end: real zfan processes against the Imgur-shaped test server. Every
+// image must arrive exactly once, byte-identical, under its expected name, and nothing may be
+// written outside --out.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "common/sha256.h"
+#include "tests/fixtures/imgur_server.h"
+#include "tests/integration/harness.h"
+
+using namespace zfan::testing;
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+namespace {
+
+ImgurTestServerOptions SmallCatalogue(int count, int latency_ms = 0) {
+  ImgurTestServerOptions o;
+  o.catalogue.count = count;
+  o.catalogue.seed = 7;
+  o.latency_ms = latency_ms;
+  return o;
+}
+
+// name -> sha256 of every regular file directly in `dir` but the journal (temp files included,
+// so that a leftover one shows up).
+std::map<std::string, std::string> FilesIn(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().filename() == ".zfan-journal") continue;
+    files[e.path().filename()] = zfan::Sha256Hex(ReadFile(e.path()));
+  }
+  return files;
+}
+
+std::map<std::string, std::string> Expected(const ImgurTestServer& server) {
+  std::map<std::string, std::string> files;
+  for (const auto& img : server.images()) files[img.name] = zfan::Sha256Hex(img.image.bytes);
+  return files;
+}
+
+void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::binary);
+  for (const auto& l : lines) out << l << '\n';
+}
+
+RunResult Download(const std::vector<std::string>& job_args, const std::string& out,
+                   int workers = 2, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"master", "download"};
+  args.insert(args.end(), job_args.begin(), job_args.end());
+  std::vector<std::string> common{"--out", out, "--local-workers", std::to_string(workers),
+                                  "--port", std::to_string(FreePortTriple()), "--json", "-q"};
+  args.insert(args.end(), common.begin(), common.end());
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunZfan(args, milliseconds(180000));
+}
+
+std::map<std::string, std::string> FailuresByUrl(const nlohmann::json& j) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : j["failures"]) out[f["url"]] = f["reason"];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the gallery source downloads every image once, byte-identical, non-images skipped",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(30));
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = r.json();
+  CHECK(FilesIn(dir / "out") == Expected(server));  // the journal is a dot file, not listed
+  CHECK(j["result"]["files"] == 30);
+  CHECK(j["result"]["skipped_not_image"].get<int>() >= 2);
+  for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
+  // The client id never reaches workers, logs or output.
+  CHECK(r.err.find(server.client_id()) == std::string::npos);
+  CHECK(r.out.find(server.client_id()) == std::string::npos);
+}
+
+TEST_CASE("the album and links sources download the same files", "[download]") {
+  ImgurTestServer server(SmallCatalogue(20));
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult album = Download({"--album", "all", "--api-base", server.base_url()}, dir / "album");
+  REQUIRE(album.exit_code == 0);
+  CHECK(FilesIn(dir / "album") == Expected(server));
+  WriteLines(dir / "links.txt", server.image_urls());
+  RunResult links = Download({"--links", dir / "links.txt"}, dir / "links");
+  REQUIRE(links.exit_code == 0);
+  CHECK(FilesIn(dir / "links") == Expected(server));
+}
+
+TEST_CASE("API errors give a clear message and exit 3", "[download]") {
+  ImgurTestServer server(SmallCatalogue(3));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  setenv("IMGUR_CLIENT_ID", "wrong-id", 1);
+  RunResult unauthorized = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "o");
+  CHECK(unauthorized.exit_code == 3);
+  CHECK(unauthorized.err.find("401") != std::string::npos);
+  CHECK(unauthorized.err.find("wrong-id") == std::string::npos);
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  for (std::string album : {"ratelimited", "badjson", "nosuchalbum"}) {
+    RunResult r = Download({"--album", album, "--api-base", server.base_url()}, dir / "o");
+    INFO(album << ": " << r.err);
+    CHECK(r.exit_code == 3);
+    CHECK(CountLines(r.err, "zfan: ") == 1);
+  }
+}
+
+TEST_CASE("each server fault gives its typed reason and nothing lands outside --out",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(4));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  const std::string img = server.images()[0].name;
+  std::map<std::string, std::string> expected_failures = {
+      {server.url("/status/404"), "HTTP_404"},
+      {server.url("/status/500"), "HTTP_500"},
+      {server.url("/redirect-loop"), "TOO_MANY_REDIRECTS"},
+      {server.url("/redirect-file"), "BAD_URL"},
+      {server.url("/huge"), "TOO_LARGE"},
+      {server.url("/huge-declared"), "TOO_LARGE"},
+      {server.url("/notimage"), "BAD_TYPE"},
+      {server.url("/trickle"), "TIMEOUT"},
+      {server.url("/reset"), "CONNECT"},
+      {"http://127.0.0.1:1/refused.jpg", "CONNECT"},
+  };
+  std::vector<std::string> links;
+  for (const auto& [url, reason] : expected_failures) links.push_back(url);
+  // These recover: 429 with Retry-After, 503 then OK, a short redirect chain.
+  links.push_back(server.url("/retry-after/1/" + img));
+  links.push_back(server.url("/flaky/1/" + img));
+  links.push_back(server.url("/redirect/2/" + img));
+  links.push_back("file:///etc/passwd");
+  WriteLines(dir / "links.txt", links);
+  RunResult r = Download({"--links", dir / "links.txt", "--max-bytes", "1000000", "--timeout",
+                          "3", "--retries", "1"},
+                         dir / "out", 2, {"--max-attempts", "1"});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  auto failures = FailuresByUrl(j);
+  for (const auto& [url, reason] : expected_failures) CHECK(failures[url] == reason);
+  CHECK(failures["file:///etc/passwd"] == "BAD_URL");
+  CHECK(j["tasks"]["failed"] == expected_failures.size() + 1);
+  // The three recovered downloads share the basename: three distinct names, same bytes.
+  auto files = FilesIn(dir / "out");
+  CHECK(files.size() == 3);
+  for (const auto& [name, sha] : files) {
+    CHECK(name.rfind(".zfan-tmp", 0) != 0);
+    CHECK(sha == zfan::Sha256Hex(server.images()[0].image.bytes));
+  }
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir.path())) top.insert(e.path().filename());
+  CHECK(top == std::set<std::string>{"links.txt", "out"});
+}
+
+TEST_CASE("a re-run skips the files already there", "[download]") {
+  ImgurTestServer server(SmallCatalogue(15));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  WriteLines(dir / "links.txt", server.image_urls());
+  REQUIRE(Download({"--links", dir / "links.txt"}, dir / "out").exit_code == 0);
+  RunResult again = Download({"--links", dir / "links.txt"}, dir / "out");
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.json()["tasks"]["skipped"] == 15);
+  for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
+  CHECK(FilesIn(dir / "out") == Expected(server));
+}
+
+TEST_CASE("two URLs with the same basename both arrive under distinct names", "[download]") {
+  ImgurTestServer server(SmallCatalogue(2));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  const std::string name = server.images()[0].name;
+  WriteLines(dir / "links.txt", {server.url("/dup/1/" + name), server.url("/dup/2/" + name)});
+  REQUIRE(Download({"--links", dir / "links.txt"}, dir / "out").exit_code == 0);
+  std::string stem = name.substr(0, name.rfind('.')), ext = name.substr(name.rfind('.'));
+  auto files = FilesIn(dir / "out");
+  REQUIRE(files.size() == 2);
+  CHECK(files[name] == zfan::Sha256Hex(server.dup_image(1, name)->bytes));
+  CHECK(files[stem + "-1" + ext] == zfan::Sha256Hex(server.dup_image(2, name)->bytes));
+}
+
+TEST_CASE("1, 2 and 4 workers give the same files", "[download]") {
+  ImgurTestServer server(SmallCatalogue(40, 5));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  WriteLines(dir / "links.txt", server.image_urls());
+  for (int workers : {1, 2, 4}) {
+    std::string out = dir / ("out" + std::to_string(workers));
+    RunResult r = Download({"--links", dir / "links.txt"}, out, workers);
+    REQUIRE(r.exit_code == 0);
+    CHECK(FilesIn(out) == Expected(server));
+  }
+}
+
+TEST_CASE("a hostile link list gets clear per-URL errors and writes nothing outside --out",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(2));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  std::vector<std::string> links{"file:///etc/passwd", "ftp://127.0.0.1/x.jpg",
+                                 "javascript:alert(1)",
+                                 server.url("/i/../../../etc/passwd"),
+                                 server.url("/i/%2e%2e%2f%2e%2e%2fescape.jpg"),
+                                 server.url("/" + std::string(9000, 'a') + ".jpg"),
+                                 server.url("/bad-\xff\xfe-utf8.jpg")};
+  for (int i = 0; i < 10000; ++i) links.push_back(server.url("/status/404?n=" + std::to_string(i)));
+  links.push_back(server.image_urls()[0]);
+  WriteLines(dir / "links.txt", links);
+  RunResult r = Download({"--links", dir / "links.txt"}, dir / "out");
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  CHECK(j["result"]["files"] == 1);
+  CHECK(j["tasks"]["failed"].get<size_t>() == links.size() - 1);
+  auto failures = FailuresByUrl(j);
+  CHECK(failures["file:///etc/passwd"] == "BAD_URL");
+  CHECK(failures["javascript:alert(1)"] == "BAD_URL");
+  CHECK(failures[server.url("/status/404?n=9999")] == "HTTP_404");
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir.path())) top.insert(e.path().filename());
+  CHECK(top == std::set<std::string>{"links.txt", "out"});
+  for (const auto& [name, sha] : FilesIn(dir / "out")) {
+    CHECK(name.find('/') == std::string::npos);
+    CHECK(name.rfind(".", 0) != 0);
+  }
+}
+
+TEST_CASE("thumbnails are written beside the images, aspect kept", "[download]") {
+  ImgurTestServer server(SmallCatalogue(6));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  WriteLines(dir / "links.txt", server.image_urls());
+  RunResult r = Download({"--links", dir / "links.txt", "--thumbnails", "32"}, dir / "out");
+  REQUIRE(r.exit_code == 0);
+  auto thumbs = FilesIn(dir / "out/thumbnails");
+  CHECK(thumbs.size() == 6);
+  for (const auto& [name, sha] : thumbs) {
+    CHECK(name.substr(name.size() - 4) == ".png");
+    std::string png = ReadFile(dir / ("out/thumbnails/" + name));
+    REQUIRE(png.size() > 24);
+    auto be32 = [&](size_t at) {
+      return (uint8_t(png[at]) << 24) | (uint8_t(png[at + 1]) << 16) | (uint8_t(png[at + 2]) << 8) |
+             uint8_t(png[at + 3]);
+    };
+    CHECK(std::max(be32(16), be32(20)) == 32);  // IHDR width, height
+  }
+}
+
+TEST_CASE("a master killed with -9 mid-download resumes: every file once, no temp files",
+          "[download][chaos]") {
+  ImgurTestServer server(SmallCatalogue(60, 100));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  WriteLines(dir / "links.txt", server.image_urls());
+  int port = FreePortTriple();
+  std::vector<std::string> args{"master", "download", "--links", dir / "links.txt", "--out",
+                                dir / "out", "--local-workers", "1", "--worker-slots", "2",
+                                "--port", std::to_string(port), "--joblog", dir / "log.tsv",
+                                "--json", "-q"};
+  {
+    ZfanProcess first(args);
+    REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 25; },
+                      milliseconds(60000)));
+    first.Signal(SIGKILL);
+    first.Wait();
+  }
+  args.push_back("--resume");
+  ZfanProcess second(args);
+  REQUIRE(second.Wait() == 0);
+  auto j = second.json();
+  CHECK(j["tasks"]["resumed"].get<int>() + j["tasks"]["skipped"].get<int>() >= 25);
+  CHECK(FilesIn(dir / "out") == Expected(server));
+}
