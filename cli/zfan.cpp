@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   CLI::App* worker = app.add_subcommand("worker", "connect to a master and run its tasks");
   worker->add_option("endpoint", worker_opts.endpoint, "master's tasks endpoint tcp://HOST:PORT")
       ->capture_default_str();
-  worker->add_option("--slots", worker_opts.slots, "tasks at once (default: one per core)");
+  worker->add_option("--slots", worker_opts.slots, "tasks at once (default: one per core; 16 transfers for download)");
   worker->add_option("--id", worker_opts.id, "worker name shown by the master");
   worker->add_option("--heartbeat-ms", worker_opts.heartbeat_ms, "heartbeat interval")
       ->check(CLI::Range(10u, 60000u))

@@ -10,7 +10,6 @@ enum class ExitCode : int {
   kUsage = 2,         // bad command line: unknown job, invalid option value
   kRuntime = 3,       // could not run: port in use, unreachable endpoint, API error, I/O error
   kNoWorkers = 4,     // --expect-workers not met within --wait-timeout
-  kProtocol = 5,      // peer speaks another protocol version
   kInterrupted = 130, // stopped by SIGINT/SIGTERM before the job finished
 };
 
@@ -19,7 +18,6 @@ inline ExitCode ExitCodeFor(const Status& s) {
     case ErrorCode::kOk: return ExitCode::kOk;
     case ErrorCode::kUsage: return ExitCode::kUsage;
     case ErrorCode::kTimeout: return ExitCode::kNoWorkers;
-    case ErrorCode::kProtocol: return ExitCode::kProtocol;
     case ErrorCode::kInterrupted: return ExitCode::kInterrupted;
     default: return ExitCode::kRuntime;
   }

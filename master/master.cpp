@@ -57,6 +57,7 @@ class MasterLoop {
 
  private:
   Status Bind();
+  std::string WorkerEndpoint() const;
   Status OpenJournal();
   Status OpenJoblog();
   void TakeJobsOwnKnowledge();
@@ -78,6 +79,7 @@ class MasterLoop {
   void FillWindow(TimePoint now);
   bool SendTasks(const std::vector<Dispatch>& batch);
   uint64_t WindowSlots() const;
+  uint64_t IdleSlots() const;
   uint32_t Depth() const;
   void Publish(const proto::Message& msg);
   void StopWorkers();
@@ -141,6 +143,16 @@ Status MasterLoop::Bind() {
     }
   }
   return Status::Ok();
+}
+
+// What a worker on another machine should connect to: a wildcard bind is reached by host name.
+std::string MasterLoop::WorkerEndpoint() const {
+  if (opt_.bind != "0.0.0.0" && opt_.bind != "*" && opt_.bind != "::") return endpoints_.tasks();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  Endpoints ep = endpoints_;
+  ep.host = host;
+  return ep.tasks();
 }
 
 Status MasterLoop::OpenJournal() {
@@ -422,6 +434,16 @@ void MasterLoop::Timers(TimePoint now) {
 
 uint64_t MasterLoop::WindowSlots() const { return workers_.alive_slots(); }
 
+// Slots of live workers that hold fewer tasks than they can run: room for speculative copies.
+uint64_t MasterLoop::IdleSlots() const {
+  uint64_t idle = 0;
+  for (const auto& [id, w] : workers_.all()) {
+    size_t held = sched_->held_by(id);
+    if (w.alive && held < w.slots) idle += w.slots - held;
+  }
+  return idle;
+}
+
 // Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
 // pipelined deeply (and batched) while long tasks are handed out nearly one at a time.
 uint32_t MasterLoop::Depth() const {
@@ -457,8 +479,9 @@ void MasterLoop::FillWindow(TimePoint now) {
       break;
     }
   }
-  if (opt_.speculate && !sched_->HasWaiting() && sched_->outstanding() < slots) {
-    auto copies = sched_->Stragglers(slots - sched_->outstanding(), now);
+  if (opt_.speculate && !sched_->HasWaiting()) {
+    auto copies = sched_->Stragglers(IdleSlots(), now);
+    if (!copies.empty()) spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
     for (const auto& c : copies) SendTasks({c});
   }
 }
@@ -537,7 +560,7 @@ ExitCode MasterLoop::Run() {
   if (Status s = OpenJoblog(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   std::fprintf(stderr, "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
                job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),
-               endpoints_.tasks().c_str(), endpoints_.tasks().c_str());
+               endpoints_.tasks().c_str(), WorkerEndpoint().c_str());
   if (Status s = StartLocalWorkers(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   if (Status s = WaitForWorkers(); !s.ok()) {
     PrintError(s);

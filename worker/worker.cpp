@@ -112,10 +112,10 @@ Status WorkerLoop::Connect() {
   Tune(results_, {.send_hwm = 100000, .linger_ms = 5000});
   Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 16});
   control_.set(zmq::sockopt::subscribe, "");
-  // HELLO goes out when the tasks socket is connected: a master that counts this worker can then
-  // really hand it tasks (results queue up in the PUSH pipe until their connection is up).
+  // HELLO goes out when the tasks socket has completed its handshake: a master that counts this
+  // worker can then really hand it tasks (results queue in the PUSH pipe until theirs is up).
   zmq_socket_monitor(tasks_.handle(), "inproc://tasks-monitor",
-                     ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
   monitor_.connect("inproc://tasks-monitor");
   try {
     tasks_.connect(endpoints_.tasks());
@@ -275,7 +275,7 @@ void WorkerLoop::OnMonitorEvent() {
     if (frames->empty() || (*frames)[0].size() < 2) continue;
     uint16_t event;
     std::memcpy(&event, (*frames)[0].data(), 2);
-    if (event == ZMQ_EVENT_CONNECTED) {
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       connected_ = true;
       spdlog::info("connected to the master at {}", opt_.endpoint);
       Send(proto::Hello{info_});
@@ -383,7 +383,7 @@ ExitCode WorkerLoop::Run() {
     if (!connected_ && job_id_ == 0) {
       double waited = SecondsBetween(started, now);
       if (opt_.master_timeout_s > 0 && waited > opt_.master_timeout_s) {
-        std::fprintf(stderr, "zfan: no master answered at %s within %.0f s\n",
+        std::fprintf(stderr, "zfan: no master answered at %s within %g s\n",
                      opt_.endpoint.c_str(), opt_.master_timeout_s);
         return ExitCode::kRuntime;
       }

@@ -30,7 +30,7 @@ struct DownloadOptions {
   std::string api_base = "https://api.imgur.com";
   std::string out = "images";
   uint64_t max_bytes = 50ull << 20;
-  uint32_t per_host = 8;
+  uint32_t per_host = 16;
   double timeout_s = 60;
   double connect_timeout_s = 5;
   uint32_t retries = 3;

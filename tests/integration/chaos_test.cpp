@@ -168,3 +168,26 @@ TEST_CASE("a poison task that kills its worker fails after max-attempts; the res
   CHECK(j["failures"][0]["task"] == "17");
   CHECK(j["failures"][0]["reason"] == "WORKER_DIED");
 }
+
+TEST_CASE("a straggling worker's tasks get speculative copies and the first result wins",
+          "[chaos]") {
+  int port = FreePortTriple();
+  TempDir dir;
+  auto slow = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "slow", "-q"});
+  auto fast = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "fast", "-q"});
+  ZfanProcess master({"master", "sleep", "--tasks", "20", "--ms", "200", "--port",
+                      std::to_string(port), "--expect-workers", "2", "--joblog", dir / "log.tsv",
+                      "--json"});
+  WaitForProgress(dir / "log.tsv", 14);
+  slow.Signal(SIGSTOP);  // shorter than the dead timeout (3 s) when the copies go out (1 s)
+  REQUIRE(master.Wait() == 0);
+  slow.Signal(SIGCONT);
+  auto j = master.json();
+  CHECK(j["result"]["completed"] == 20);
+  CHECK(j["tasks"]["speculated"].get<int>() >= 1);
+  CHECK(j["tasks"]["speculation_won"].get<int>() >= 1);
+  for (auto* w : {&slow, &fast}) {
+    w->Signal(SIGTERM);
+    w->Wait(milliseconds(15000));
+  }
+}

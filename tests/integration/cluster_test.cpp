@@ -25,7 +25,8 @@ TEST_CASE("two separately started workers both get tasks and the sum is exact", 
   int port = FreePortTriple();
   auto a = StartWorker(port, "wa");  // workers first: they wait for the master
   auto b = StartWorker(port, "wb");
-  ZfanProcess master({"master", "sum", "--n", "2000000", "--chunk", "1000", "--port",
+  ZfanProcess master({"master", "sum", "--n", "2000000", "--chunk", "1000", "--delay-ms", "1",
+                      "--port",
                       std::to_string(port), "--expect-workers", "2", "--wait-timeout", "30",
                       "--json", "-q", "--shutdown-workers"});
   REQUIRE(master.Wait() == 0);

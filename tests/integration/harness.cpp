@@ -14,16 +14,24 @@
 
 namespace zfan::testing {
 
-std::string ZfanBin() {
-  const char* bin = std::getenv("ZFAN_BIN");
-  REQUIRE(bin != nullptr);  // set by ctest (tests/CMakeLists.txt)
-  return bin;
+namespace {
+
+// ctest sets the variable (tests/CMakeLists.txt); run by hand, the build tree's layout is used.
+std::string BinaryFromEnvOrBuildTree(const char* env, const std::string& relative_to_tests) {
+  if (const char* bin = std::getenv(env)) return bin;
+  auto tests_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  auto path = tests_dir / relative_to_tests;
+  INFO(env << " is not set and " << path << " does not exist");
+  REQUIRE(std::filesystem::exists(path));
+  return path.string();
 }
 
+}  // namespace
+
+std::string ZfanBin() { return BinaryFromEnvOrBuildTree("ZFAN_BIN", "../cli/zfan"); }
+
 std::string HttpdBin() {
-  const char* bin = std::getenv("ZFAN_HTTPD_BIN");
-  REQUIRE(bin != nullptr);
-  return bin;
+  return BinaryFromEnvOrBuildTree("ZFAN_HTTPD_BIN", "fixtures/zfan-test-httpd");
 }
 
 namespace {
