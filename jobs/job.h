@@ -56,6 +56,18 @@ class MasterJob {
   // `outcome.result`: that is what the journal keeps. A non-ok Status turns the task into a
   // failure with that message (e.g. the output file could not be written).
   virtual Status fold(TaskOutcome& outcome, bool from_journal) = 0;
+  // A job whose fold() does slow I/O (fsync per file) may finish folds on its own threads: fold()
+  // then only checks and queues the outcome and returns Ok, and the real status comes back from
+  // poll_folds(). The master counts such a task done at once (later copies are duplicates) but
+  // journals it only once its fold is done and durable.
+  virtual bool folds_later() const { return false; }
+  struct FoldDone {
+    TaskId id;
+    Status status;
+    std::string result;  // what to journal
+  };
+  virtual std::vector<FoldDone> poll_folds() { return {}; }
+  virtual void wait_folds() {}  // blocks until every queued fold is done
   // Tasks the job found already done during prepare() (files on disk from an earlier run), with
   // the result to journal for each.
   virtual std::vector<std::pair<TaskId, std::string>> done_before_start() const { return {}; }

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <zmq.hpp>
@@ -71,6 +72,14 @@ class MasterLoop {
   void HandleHello(const proto::WorkerInfo& info);
   void HandleResults(const proto::Results& r);
   void HandleItem(const std::string& worker, proto::ResultItem& item);
+  struct Completion {  // a successful task, kept until its result is journaled
+    std::string worker;
+    uint32_t attempts;
+    uint64_t bytes;
+    double seconds;
+  };
+  void Completed(jobs::TaskId id, const Completion& c, const std::string& result);
+  void CollectFolds();
   void RecordFailure(jobs::TaskId id, const std::string& worker, const jobs::TaskOutcome& o);
   void Joblog(jobs::TaskId id, const std::string& worker, uint32_t attempts, uint64_t bytes,
               double seconds, const std::string& status, const std::string& detail);
@@ -103,6 +112,7 @@ class MasterLoop {
   std::ofstream joblog_;
   ProgressReporter progress_;
   JobReport report_;
+  std::unordered_map<jobs::TaskId, Completion> folding_;  // done, fold not yet durable
   std::vector<ChildProcess> local_;
   uint32_t local_spawned_ = 0;
   std::set<std::string> bad_peers_logged_;
@@ -367,6 +377,8 @@ void MasterLoop::HandleItem(const std::string& worker, proto::ResultItem& item) 
     sched_->OnResult(o.id, worker, o.busy_us);  // counts the duplicate
     return;
   }
+  Completion c{worker, sched_->attempts_of(o.id) + o.attempts - 1, o.bulk.size() + o.bulk2.size(),
+               o.busy_us / 1e6};  // before fold(), which may take the bytes
   if (Status s = job_->fold(o, false); !s.ok()) {
     o.error = "SINK_ERROR";
     o.detail = s.message();
@@ -374,11 +386,36 @@ void MasterLoop::HandleItem(const std::string& worker, proto::ResultItem& item) 
   }
   sched_->OnResult(o.id, worker, o.busy_us);
   if (w) ++w->tasks;
-  uint64_t bytes = o.bulk.size() + o.bulk2.size();
-  report_.bytes += bytes;
-  journal_.Append(o.id, o.result);
-  Joblog(o.id, worker, sched_->attempts_of(o.id) + o.attempts - 1, bytes, o.busy_us / 1e6, "OK",
-         "");
+  report_.bytes += c.bytes;
+  if (job_->folds_later()) {
+    folding_[o.id] = std::move(c);
+  } else {
+    Completed(o.id, c, o.result);
+  }
+}
+
+void MasterLoop::Completed(jobs::TaskId id, const Completion& c, const std::string& result) {
+  journal_.Append(id, result);
+  Joblog(id, c.worker, c.attempts, c.bytes, c.seconds, "OK", "");
+}
+
+// Folds the job finished on its own threads: journal them, or turn them into failures.
+void MasterLoop::CollectFolds() {
+  for (auto& done : job_->poll_folds()) {
+    auto it = folding_.find(done.id);
+    if (it == folding_.end()) continue;
+    Completion c = std::move(it->second);
+    folding_.erase(it);
+    if (done.status.ok()) {
+      Completed(done.id, c, done.result);
+      continue;
+    }
+    sched_->FailDone(done.id);
+    jobs::TaskOutcome o{.id = done.id, .error = "SINK_ERROR", .detail = done.status.message()};
+    job_->failed(done.id, o);
+    report_.failures.push_back({job_->describe(done.id), o.error, o.detail, c.attempts});
+    Joblog(done.id, c.worker, c.attempts, 0, c.seconds, o.error, o.detail);
+  }
 }
 
 void MasterLoop::RecordFailure(jobs::TaskId id, const std::string& worker,
@@ -468,6 +505,7 @@ void MasterLoop::FillWindow(TimePoint now) {
   if (slots == 0) return;
   uint64_t depth = Depth();
   uint64_t window = slots * depth;
+  if (folding_.size() > 4 * window) return;  // the sink's disk is behind: let it catch up
   while (sched_->outstanding() < window && sched_->HasWaiting()) {
     uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
     uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
@@ -494,6 +532,7 @@ void MasterLoop::Turn(Millis timeout) {
     if (e.num() != EINTR) throw;
   }
   ReceiveAll();
+  CollectFolds();
   TimePoint now = Clock::now();
   Timers(now);
   if (!sched_->Finished()) FillWindow(now);
@@ -523,6 +562,8 @@ ProgressSnapshot MasterLoop::Snapshot(TimePoint now) const {
 }
 
 ExitCode MasterLoop::Finish() {
+  job_->wait_folds();
+  CollectFolds();
   TimePoint now = Clock::now();
   progress_.Maybe(Snapshot(now), now, /*final=*/true);
   (void)journal_.Flush(now, /*force=*/true);

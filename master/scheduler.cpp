@@ -113,6 +113,14 @@ FailureKind Scheduler::OnFailure(TaskId id, bool retryable) {
   return FailureKind::kRetry;
 }
 
+void Scheduler::FailDone(TaskId id) {
+  if (id >= total_ || !done_[id]) return;
+  done_[id] = false;
+  --done_count_;
+  failed_[id] = true;
+  ++failed_count_;
+}
+
 void Scheduler::Requeue(TaskId id) {
   Forget(id);
   if (done_[id] || failed_[id]) return;

@@ -58,6 +58,8 @@ class Scheduler {
   void OnStarted(const std::string& worker, const std::vector<TaskId>& ids);
   ResultKind OnResult(TaskId id, const std::string& worker, uint64_t busy_us);
   FailureKind OnFailure(TaskId id, bool retryable);
+  // A task counted done whose result could not be kept after all (its file failed to write).
+  void FailDone(TaskId id);
   // A worker left cleanly: these ids (and whatever else it held) go back to the front.
   void OnWorkerLeft(const std::string& worker, const std::vector<TaskId>& handed_back);
   // A worker was declared dead. Returns ids that failed for good (blamed too often).

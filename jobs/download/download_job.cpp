@@ -3,7 +3,12 @@
 // list order, so names are deterministic. fold() re-checks what a worker sent and writes it.
 #include "jobs/download/download_job.h"
 
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
 #include <fstream>
 #include <map>
 #include <spdlog/spdlog.h>
@@ -22,6 +27,7 @@ namespace {
 constexpr const char* kJournalName = ".zfan-journal";
 constexpr const char* kThumbDir = "thumbnails";
 constexpr uint32_t kTransfersPerWorker = 16;
+constexpr int kWriterThreads = 8;
 
 struct DownloadOptions {
   std::string source;  // "gallery"
@@ -115,31 +121,51 @@ class DownloadJob final : public MasterJob {
   uint64_t task_count() const override { return urls_.size(); }
   TaskSpec make_task(uint64_t index) const override { return {.id = index, .payload = urls_[index]}; }
   std::string describe(TaskId id) const override { return id < urls_.size() ? urls_[id] : "?"; }
-  std::string joblog_note(TaskId id) const override { return id < names_.size() ? names_[id] : ""; }
+  std::string joblog_note(TaskId id) const override {
+    std::lock_guard lock(mu_);
+    return id < names_.size() ? names_[id] : "";
+  }
   std::vector<std::pair<TaskId, std::string>> done_before_start() const override {
     return already_done_;
   }
   std::vector<Rejected> rejected_inputs() const override { return rejected_; }
+
+  // Live results are checked here and written by the writer threads (fsync per file is the slow
+  // part of the whole job; several in flight let the file system batch them).
+  bool folds_later() const override { return true; }
 
   Status fold(TaskOutcome& o, bool from_journal) override {
     if (o.id >= urls_.size()) return ProtocolError("no such task");
     if (from_journal) return FoldJournaled(o);
     if (o.bulk.size() > opt_.max_bytes) return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
     if (!download::DetectImageType(o.bulk)) return ProtocolError("BAD_TYPE: not a JPEG, PNG or GIF");
-    auto written = WriteUnique(o.id, o.bulk);
-    if (!written.ok()) return written.status();
-    if (!o.bulk2.empty()) WriteThumbnail(*written, o.bulk2);
-    auto r = nlohmann::json::parse(o.result, nullptr, false);
-    if (!r.is_object()) r = nlohmann::json::object();
-    if (r.contains("thumb_error")) ++thumb_failures_;
-    r["url"] = urls_[o.id];
-    r["file"] = *written;
-    r["sha256"] = Sha256Hex(o.bulk);
-    r["bytes"] = o.bulk.size();
-    o.result = r.dump();
-    ++files_;
-    bytes_ += o.bulk.size();
+    StartWriters();
+    {
+      std::lock_guard lock(mu_);
+      writes_.push_back(std::move(o));
+      ++writes_in_progress_;
+    }
+    writes_cv_.notify_one();
     return Status::Ok();
+  }
+
+  std::vector<FoldDone> poll_folds() override {
+    std::lock_guard lock(mu_);
+    return std::exchange(folded_, {});
+  }
+
+  void wait_folds() override {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [this] { return writes_in_progress_ == 0; });
+  }
+
+  ~DownloadJob() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    writes_cv_.notify_all();
+    for (auto& t : writers_) t.join();
   }
 
   void failed(TaskId, const TaskOutcome&) override { ++failed_; }
@@ -216,20 +242,27 @@ class DownloadJob final : public MasterJob {
   }
 
   // Writes under the task's name; if a different file already has it, takes the next free name.
-  Result<std::string> WriteUnique(TaskId id, const std::string& bytes) {
-    std::string name = names_[id];
+  // Writer thread.
+  Result<std::string> WriteUnique(TaskId id, const std::string& bytes, const std::string& sha) {
+    std::string name;
+    {
+      std::lock_guard lock(mu_);
+      name = names_[id];
+    }
     for (int tries = 0; tries < 1000; ++tries) {
       auto w = WriteFileAtomically(dir_.get(), name, bytes);
       if (!w.ok()) return w.status();
       if (*w == WriteOutcome::kWritten) break;
       auto existing = Sha256HexOfFile(opt_.out + "/" + name);
-      if (existing.ok() && *existing == Sha256Hex(bytes)) {
+      std::lock_guard lock(mu_);
+      if (existing.ok() && *existing == sha) {
         ++identical_existing_;
         break;
       }
       name = namer_.Claim(names_[id]);
       ++renamed_;
     }
+    std::lock_guard lock(mu_);
     names_[id] = name;
     return name;
   }
@@ -239,8 +272,50 @@ class DownloadJob final : public MasterJob {
     auto w = WriteFileAtomically(thumb_dir_.get(), stem + ".png", png);
     if (!w.ok()) {
       spdlog::warn("thumbnail of {}: {}", file, w.status().message());
+      std::lock_guard lock(mu_);
       ++thumb_failures_;
     }
+  }
+
+  void StartWriters() {
+    if (!writers_.empty()) return;
+    for (int i = 0; i < kWriterThreads; ++i) writers_.emplace_back([this] { WriterLoop(); });
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      TaskOutcome o;
+      {
+        std::unique_lock lock(mu_);
+        writes_cv_.wait(lock, [this] { return stopping_ || !writes_.empty(); });
+        if (stopping_) return;
+        o = std::move(writes_.front());
+        writes_.pop_front();
+      }
+      FoldDone done = WriteOutcomeFiles(o);
+      std::lock_guard lock(mu_);
+      folded_.push_back(std::move(done));
+      if (--writes_in_progress_ == 0) idle_cv_.notify_all();
+    }
+  }
+
+  // Writer thread: the image (and thumbnail) to disk, and the result to journal.
+  FoldDone WriteOutcomeFiles(const TaskOutcome& o) {
+    std::string sha = Sha256Hex(o.bulk);
+    auto written = WriteUnique(o.id, o.bulk, sha);
+    if (!written.ok()) return {o.id, written.status(), ""};
+    if (!o.bulk2.empty()) WriteThumbnail(*written, o.bulk2);
+    auto r = nlohmann::json::parse(o.result, nullptr, false);
+    if (!r.is_object()) r = nlohmann::json::object();
+    r["url"] = urls_[o.id];
+    r["file"] = *written;
+    r["sha256"] = sha;
+    r["bytes"] = o.bulk.size();
+    std::lock_guard lock(mu_);
+    if (r.contains("thumb_error")) ++thumb_failures_;
+    ++files_;
+    bytes_ += o.bulk.size();
+    return {o.id, Status::Ok(), r.dump()};
   }
 
   Status FoldJournaled(const TaskOutcome& o) {
@@ -255,9 +330,16 @@ class DownloadJob final : public MasterJob {
   }
 
   DownloadOptions opt_;
-  std::vector<std::string> urls_;
+  std::vector<std::string> urls_;  // fixed after prepare(): read by writers without the lock
+  mutable std::mutex mu_;          // guards what the writer threads share with the loop (below)
   std::vector<std::string> names_;
   download::UniqueNamer namer_;
+  std::deque<TaskOutcome> writes_;
+  std::vector<FoldDone> folded_;
+  size_t writes_in_progress_ = 0;
+  bool stopping_ = false;
+  std::condition_variable writes_cv_, idle_cv_;
+  std::vector<std::thread> writers_;
   UniqueFd dir_{-1};
   UniqueFd thumb_dir_{-1};
   std::vector<std::pair<TaskId, std::string>> already_done_;
