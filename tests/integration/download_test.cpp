@@ -285,3 +285,33 @@ TEST_CASE("a master killed with -9 mid-download resumes: every file once, no tem
   CHECK(j["tasks"]["resumed"].get<int>() + j["tasks"]["skipped"].get<int>() >= 25);
   CHECK(FilesIn(dir / "out") == Expected(server));
 }
+
+TEST_CASE("a full disk fails the files that do not fit, cleanly, and the master carries on",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(12));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  fs::create_directory(dir / "out");
+  std::string mount = "mount -t tmpfs -o size=160k tmpfs " + dir / "out" + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) {
+    WARN("SKIPPED: cannot mount a small tmpfs here (needs root); the full-disk path is still "
+         "covered by atomic_file_test");
+    return;
+  }
+  WriteLines(dir / "links.txt", server.image_urls());
+  RunResult r = Download({"--links", dir / "links.txt"}, dir / "out", 2, {"--journal", dir / "journal"});
+  auto files = FilesIn(dir / "out");
+  std::system(("umount " + dir / "out").c_str());
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  CHECK(j["failures_by_reason"]["SINK_ERROR"].get<int>() >= 1);
+  CHECK(j["result"]["files"].get<size_t>() == files.size());
+  CHECK(j["result"]["files"].get<int>() + j["tasks"]["failed"].get<int>() == 12);
+  auto expected = Expected(server);
+  for (const auto& [name, sha] : files) {
+    CHECK(name.rfind(".zfan-tmp", 0) != 0);  // no temp file left behind
+    CHECK(expected[name] == sha);           // what was written is whole
+  }
+  for (const auto& f : j["failures"]) CHECK(f["detail"].get<std::string>().find("disk full") != std::string::npos);
+}
