@@ -37,7 +37,8 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
   cmd.add_flag("--resume", o.resume, "skip the tasks the journal has, fold their results");
   cmd.add_option("--heartbeat-ms", o.heartbeat_ms, "heartbeat of local workers")
       ->capture_default_str();
-  cmd.add_option("--lease-ms", o.lease_ms, "requeue a task sent but not taken after this long")
+  cmd.add_option("--lease-ms", o.lease_ms,
+                 "requeue a task sent but not taken after this long (at least; grows with task time)")
       ->capture_default_str();
   cmd.add_option("--max-attempts", o.max_attempts, "tries per task before it counts as failed")
       ->check(CLI::Range(1u, 100u))

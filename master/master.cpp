@@ -462,6 +462,7 @@ void MasterLoop::Timers(TimePoint now) {
   if (now - last_timers_ < Millis(100)) return;
   last_timers_ = now;
   ExpireDeadWorkers(now);
+  sched_->AdaptLease(Depth());
   sched_->RequeueExpiredLeases(now);
   SuperviseLocalWorkers();
   if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());

@@ -22,7 +22,7 @@ struct MasterOptions {
   std::string journal;
   bool resume = false;
   uint32_t heartbeat_ms = 1000;    // passed to local workers
-  uint32_t lease_ms = 5000;
+  uint32_t lease_ms = 1000;         // minimum; grows with task time (Scheduler::AdaptLease)
   uint32_t max_attempts = 3;
   bool speculate = true;
   bool shutdown_workers = false;

@@ -8,7 +8,12 @@ constexpr size_t kRecentTasks = 257;
 }
 
 Scheduler::Scheduler(uint64_t total, SchedulerConfig config)
-    : total_(total), config_(config), done_(total, false), failed_(total, false) {}
+    : total_(total), config_(config), lease_(config.lease), done_(total, false), failed_(total, false) {}
+
+void Scheduler::AdaptLease(uint32_t depth) {
+  auto drain = std::chrono::duration<double>(3.0 * depth * median_task_seconds());
+  lease_ = std::max(config_.lease, std::chrono::duration_cast<Millis>(drain));
+}
 
 void Scheduler::MarkDone(TaskId id) {
   if (id >= total_ || done_[id]) return;
@@ -175,7 +180,7 @@ std::vector<TaskId> Scheduler::OnWorkerDead(const std::string& worker) {
 void Scheduler::RequeueExpiredLeases(TimePoint now) {
   std::vector<TaskId> expired;
   for (const auto& [id, f] : in_flight_) {
-    if (f.worker.empty() && !f.speculated && now - f.sent_at > config_.lease) expired.push_back(id);
+    if (f.worker.empty() && !f.speculated && now - f.sent_at > lease_) expired.push_back(id);
   }
   std::sort(expired.begin(), expired.end());
   for (auto it = expired.rbegin(); it != expired.rend(); ++it) Requeue(*it);

@@ -65,6 +65,9 @@ class Scheduler {
   // A worker was declared dead. Returns ids that failed for good (blamed too often).
   std::vector<TaskId> OnWorkerDead(const std::string& worker);
   void RequeueExpiredLeases(TimePoint now);
+  // The lease in force: at least config.lease, and longer while a worker's queue of `depth`
+  // tasks takes longer than that to drain (a busy worker reads its next batch only then).
+  void AdaptLease(uint32_t depth);
   // Speculative copies of stragglers, at most `max`, when nothing else is waiting.
   std::vector<Dispatch> Stragglers(size_t max, TimePoint now);
 
@@ -96,6 +99,7 @@ class Scheduler {
 
   uint64_t total_;
   SchedulerConfig config_;
+  Millis lease_;
   uint64_t next_fresh_ = 0;
   std::deque<TaskId> requeued_;
   std::unordered_map<TaskId, Flight> in_flight_;

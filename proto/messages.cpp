@@ -121,17 +121,17 @@ struct EncodeVisitor {
     pk.pack(m.job_id);
     PackIds(pk, m.held);
   }
-  void operator()(const Taken& m) {
-    PackHeader(pk, MsgType::kTaken, 3);
-    PackStr(pk, m.worker_id);
-    pk.pack(m.job_id);
-    PackIds(pk, m.ids);
+  // TAKEN, STARTED and BYE share one shape: [worker_id, job_id, [ids]].
+  void PackIdList(MsgType type, const std::string& worker_id, uint64_t job_id,
+                  const std::vector<uint64_t>& ids) {
+    PackHeader(pk, type, 3);
+    PackStr(pk, worker_id);
+    pk.pack(job_id);
+    PackIds(pk, ids);
   }
+  void operator()(const Taken& m) { PackIdList(MsgType::kTaken, m.worker_id, m.job_id, m.ids); }
   void operator()(const Started& m) {
-    PackHeader(pk, MsgType::kStarted, 3);
-    PackStr(pk, m.worker_id);
-    pk.pack(m.job_id);
-    PackIds(pk, m.ids);
+    PackIdList(MsgType::kStarted, m.worker_id, m.job_id, m.ids);
   }
   void operator()(const Results& m) {
     PackHeader(pk, MsgType::kResult, 3);
@@ -149,12 +149,7 @@ struct EncodeVisitor {
       pk.pack(static_cast<uint8_t>((it.bulk.empty() ? 0 : 1) | (it.bulk2.empty() ? 0 : 2)));
     }
   }
-  void operator()(const Bye& m) {
-    PackHeader(pk, MsgType::kBye, 3);
-    PackStr(pk, m.worker_id);
-    pk.pack(m.job_id);
-    PackIds(pk, m.handed_back);
-  }
+  void operator()(const Bye& m) { PackIdList(MsgType::kBye, m.worker_id, m.job_id, m.handed_back); }
   void operator()(const Tasks& m) {
     PackHeader(pk, MsgType::kTasks, 4);
     pk.pack(m.job_id);
@@ -222,6 +217,16 @@ Tasks ReadTasks(Fields& f) {
   return m;
 }
 
+// TAKEN, STARTED and BYE: [worker_id, job_id, [ids]].
+template <class M>
+M ReadIdList(Fields& f, std::vector<uint64_t> M::*ids) {
+  M m;
+  m.worker_id = f.str();
+  m.job_id = f.u64();
+  m.*ids = f.ids();
+  return m;
+}
+
 Message ReadMessage(const msgpack::object& root, const Frames& frames) {
   Fields f(root, 2, "envelope");
   uint64_t version = f.u64();
@@ -243,28 +248,10 @@ Message ReadMessage(const msgpack::object& root, const Frames& frames) {
       m.held = f.ids();
       return m;
     }
-    case MsgType::kTaken: {
-      Taken m;
-      m.worker_id = f.str();
-      m.job_id = f.u64();
-      m.ids = f.ids();
-      return m;
-    }
-    case MsgType::kStarted: {
-      Started m;
-      m.worker_id = f.str();
-      m.job_id = f.u64();
-      m.ids = f.ids();
-      return m;
-    }
+    case MsgType::kTaken: return ReadIdList<Taken>(f, &Taken::ids);
+    case MsgType::kStarted: return ReadIdList<Started>(f, &Started::ids);
     case MsgType::kResult: return ReadResults(f, frames);
-    case MsgType::kBye: {
-      Bye m;
-      m.worker_id = f.str();
-      m.job_id = f.u64();
-      m.handed_back = f.ids();
-      return m;
-    }
+    case MsgType::kBye: return ReadIdList<Bye>(f, &Bye::handed_back);
     case MsgType::kTasks: return ReadTasks(f);
     case MsgType::kStop: return Stop{f.u64()};
     case MsgType::kShutdown: return Shutdown{};

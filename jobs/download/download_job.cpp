@@ -5,9 +5,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
-#include <deque>
 #include <mutex>
-#include <thread>
 #include <utility>
 #include <fstream>
 #include <map>
@@ -15,6 +13,7 @@
 
 #include "common/atomic_file.h"
 #include "common/sha256.h"
+#include "common/work_pool.h"
 #include "jobs/download/download_runner.h"
 #include "jobs/download/file_name.h"
 #include "jobs/download/image_check.h"
@@ -115,6 +114,8 @@ class DownloadJob final : public MasterJob {
     }
     namer_.Reserve(kJournalName);
     AssignNames(ReadPreviousRun(default_journal()));
+    writers_ = std::make_unique<WorkPool<TaskOutcome>>(
+        kWriterThreads, [this](TaskOutcome& o) { WriteAndReport(o); });
     return Status::Ok();
   }
 
@@ -139,13 +140,11 @@ class DownloadJob final : public MasterJob {
     if (from_journal) return FoldJournaled(o);
     if (o.bulk.size() > opt_.max_bytes) return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
     if (!download::DetectImageType(o.bulk)) return ProtocolError("BAD_TYPE: not a JPEG, PNG or GIF");
-    StartWriters();
     {
       std::lock_guard lock(mu_);
-      writes_.push_back(std::move(o));
       ++writes_in_progress_;
     }
-    writes_cv_.notify_one();
+    writers_->Push(std::move(o));
     return Status::Ok();
   }
 
@@ -159,14 +158,7 @@ class DownloadJob final : public MasterJob {
     idle_cv_.wait(lock, [this] { return writes_in_progress_ == 0; });
   }
 
-  ~DownloadJob() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    writes_cv_.notify_all();
-    for (auto& t : writers_) t.join();
-  }
+  ~DownloadJob() override { writers_.reset(); }  // joins before the members it uses go
 
   void failed(TaskId, const TaskOutcome&) override { ++failed_; }
 
@@ -277,26 +269,11 @@ class DownloadJob final : public MasterJob {
     }
   }
 
-  void StartWriters() {
-    if (!writers_.empty()) return;
-    for (int i = 0; i < kWriterThreads; ++i) writers_.emplace_back([this] { WriterLoop(); });
-  }
-
-  void WriterLoop() {
-    for (;;) {
-      TaskOutcome o;
-      {
-        std::unique_lock lock(mu_);
-        writes_cv_.wait(lock, [this] { return stopping_ || !writes_.empty(); });
-        if (stopping_) return;
-        o = std::move(writes_.front());
-        writes_.pop_front();
-      }
-      FoldDone done = WriteOutcomeFiles(o);
-      std::lock_guard lock(mu_);
-      folded_.push_back(std::move(done));
-      if (--writes_in_progress_ == 0) idle_cv_.notify_all();
-    }
+  void WriteAndReport(TaskOutcome& o) {
+    FoldDone done = WriteOutcomeFiles(o);
+    std::lock_guard lock(mu_);
+    folded_.push_back(std::move(done));
+    if (--writes_in_progress_ == 0) idle_cv_.notify_all();
   }
 
   // Writer thread: the image (and thumbnail) to disk, and the result to journal.
@@ -334,12 +311,10 @@ class DownloadJob final : public MasterJob {
   mutable std::mutex mu_;          // guards what the writer threads share with the loop (below)
   std::vector<std::string> names_;
   download::UniqueNamer namer_;
-  std::deque<TaskOutcome> writes_;
   std::vector<FoldDone> folded_;
   size_t writes_in_progress_ = 0;
-  bool stopping_ = false;
-  std::condition_variable writes_cv_, idle_cv_;
-  std::vector<std::thread> writers_;
+  std::condition_variable idle_cv_;
+  std::unique_ptr<WorkPool<TaskOutcome>> writers_;
   UniqueFd dir_{-1};
   UniqueFd thumb_dir_{-1};
   std::vector<std::pair<TaskId, std::string>> already_done_;

@@ -1,11 +1,9 @@
 #include "jobs/download/download_runner.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <thread>
 
 #include "common/sha256.h"
+#include "common/work_pool.h"
 #include "jobs/download/fetcher.h"
 #include "jobs/download/thumbnail.h"
 
@@ -28,8 +26,8 @@ class DownloadRunner final : public jobs::TaskRunner {
   DownloadRunner(FetchOptions options, int thumb_size, jobs::CompletionSink sink)
       : thumb_size_(thumb_size), sink_(std::move(sink)) {
     if (thumb_size_ > 0) {
-      unsigned n = std::max(1u, std::thread::hardware_concurrency());
-      for (unsigned i = 0; i < n; ++i) thumb_threads_.emplace_back([this] { ThumbLoop(); });
+      thumbs_ = std::make_unique<WorkPool<FetchResult>>(
+          std::thread::hardware_concurrency(), [this](FetchResult& r) { Thumbnail(r); });
     }
     // Last: the fetcher's callback uses the members above.
     fetcher_ = std::make_unique<Fetcher>(std::move(options),
@@ -38,12 +36,7 @@ class DownloadRunner final : public jobs::TaskRunner {
 
   ~DownloadRunner() override {
     fetcher_.reset();  // no more callbacks after this
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : thumb_threads_) t.join();
+    thumbs_.reset();
   }
 
   void submit(jobs::TaskSpec task) override { fetcher_->submit(task.id, std::move(task.payload)); }
@@ -51,28 +44,14 @@ class DownloadRunner final : public jobs::TaskRunner {
 
  private:
   void OnFetched(FetchResult r) {
-    if (!r.error.empty() || thumb_size_ <= 0) return Report(std::move(r), "", "");
-    {
-      std::lock_guard lock(mu_);
-      thumb_queue_.push_back(std::move(r));
-    }
-    cv_.notify_one();
+    if (!r.error.empty() || !thumbs_) return Report(std::move(r), "", "");
+    thumbs_->Push(std::move(r));
   }
 
-  void ThumbLoop() {
-    for (;;) {
-      FetchResult r;
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [this] { return stopping_ || !thumb_queue_.empty(); });
-        if (stopping_) return;
-        r = std::move(thumb_queue_.front());
-        thumb_queue_.pop_front();
-      }
-      auto thumb = MakeThumbnail(r.body, thumb_size_);
-      // A corrupt image still downloaded fine: the file is kept, its thumbnail is BAD_IMAGE.
-      Report(std::move(r), thumb.ok() ? *thumb : "", thumb.ok() ? "" : "BAD_IMAGE");
-    }
+  void Thumbnail(FetchResult& r) {
+    auto thumb = MakeThumbnail(r.body, thumb_size_);
+    // A corrupt image still downloaded fine: the file is kept, its thumbnail is BAD_IMAGE.
+    Report(std::move(r), thumb.ok() ? *thumb : "", thumb.ok() ? "" : "BAD_IMAGE");
   }
 
   void Report(FetchResult r, std::string thumbnail, const std::string& thumb_error) {
@@ -92,11 +71,7 @@ class DownloadRunner final : public jobs::TaskRunner {
 
   int thumb_size_;
   jobs::CompletionSink sink_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<FetchResult> thumb_queue_;  // REQUIRES: mu_ held
-  bool stopping_ = false;                // REQUIRES: mu_ held
-  std::vector<std::thread> thumb_threads_;
+  std::unique_ptr<WorkPool<FetchResult>> thumbs_;
   std::unique_ptr<Fetcher> fetcher_;
 };
 

@@ -173,17 +173,20 @@ TEST_CASE("a straggling worker's tasks get speculative copies and the first resu
           "[chaos]") {
   int port = FreePortTriple();
   TempDir dir;
-  auto slow = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "slow", "-q"});
+  // A long heartbeat: frozen, it must look slow (speculation), not dead (requeue).
+  auto slow = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "slow",
+                           "--heartbeat-ms", "5000", "-q"});
   auto fast = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "fast", "-q"});
-  ZfanProcess master({"master", "sleep", "--tasks", "20", "--ms", "200", "--port",
+  ZfanProcess master({"master", "sleep", "--tasks", "30", "--ms", "100", "--port",
                       std::to_string(port), "--expect-workers", "2", "--joblog", dir / "log.tsv",
                       "--json"});
-  WaitForProgress(dir / "log.tsv", 14);
-  slow.Signal(SIGSTOP);  // shorter than the dead timeout (3 s) when the copies go out (1 s)
+  WaitForProgress(dir / "log.tsv", 10);
+  slow.Signal(SIGSTOP);  // it keeps its tasks; the copies go out once the queue is empty
   REQUIRE(master.Wait() == 0);
   slow.Signal(SIGCONT);
   auto j = master.json();
-  CHECK(j["result"]["completed"] == 20);
+  CHECK(j["result"]["completed"] == 30);
+  CHECK(j["dead_workers"].empty());
   CHECK(j["tasks"]["speculated"].get<int>() >= 1);
   CHECK(j["tasks"]["speculation_won"].get<int>() >= 1);
   for (auto* w : {&slow, &fast}) {
