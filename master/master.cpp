@@ -32,6 +32,7 @@ namespace {
 constexpr Millis kTick{50};
 constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
 constexpr uint32_t kMaxDepth = 256;
+constexpr uint64_t kMaxBatchBytes = 4u << 20;  // payload bytes per slot's share of the window
 
 void PrintError(const Status& s) { std::fprintf(stderr, "zfan: %s\n", s.message().c_str()); }
 
@@ -112,6 +113,7 @@ class MasterLoop {
   std::ofstream joblog_;
   ProgressReporter progress_;
   JobReport report_;
+  uint64_t avg_payload_bytes_ = 0;  // running average of task payload sizes
   std::unordered_map<jobs::TaskId, Completion> folding_;  // done, fold not yet durable
   std::vector<ChildProcess> local_;
   uint32_t local_spawned_ = 0;
@@ -484,10 +486,13 @@ uint64_t MasterLoop::IdleSlots() const {
 
 // Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
 // pipelined deeply (and batched) while long tasks are handed out nearly one at a time.
+// Big payloads (sum chunks shipped as data) are capped by bytes, so a batch stays a few MB.
 uint32_t MasterLoop::Depth() const {
   if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
   double task_s = std::max(sched_->median_task_seconds(), 1e-6);
-  return std::clamp<uint32_t>(static_cast<uint32_t>(kPipelineSeconds / task_s) + 1, 2, kMaxDepth);
+  uint32_t by_time = static_cast<uint32_t>(kPipelineSeconds / task_s) + 1;
+  uint64_t by_bytes = kMaxBatchBytes / std::max<uint64_t>(avg_payload_bytes_, 1);
+  return std::clamp<uint32_t>(std::min<uint64_t>(by_time, by_bytes), 2, kMaxDepth);
 }
 
 bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
@@ -495,6 +500,7 @@ bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
   msg.items.reserve(batch.size());
   for (const auto& d : batch) {
     jobs::TaskSpec t = job_->make_task(d.id);
+    avg_payload_bytes_ = (7 * avg_payload_bytes_ + t.payload.size()) / 8;
     msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
   }
   return SendFrames(tasks_, proto::Encode(msg), /*dontwait=*/true);

@@ -168,11 +168,13 @@ class PrimesJob final : public MasterJob {
   bool complete_ = false;
 };
 
-// About 1000 tasks: enough to balance across workers and to speculate on stragglers, few enough
-// that per-chunk sieve set-up (O(sqrt(to))) stays negligible.
-uint64_t AutoChunk(Range r) {
+// Each libprimesieve call pays a set-up of about a millisecond (sieving primes, pre-sieve
+// tables), so sieve chunks are large: ~128 tasks, still enough to balance over workers and to
+// speculate on stragglers. Trial division costs per number, so it takes ~1000 smaller chunks.
+uint64_t AutoChunk(Range r, PrimeMethod method) {
   uint64_t span = r.hi - r.lo;
-  return std::max<uint64_t>(10000, span / 1000 + 1);
+  if (method == PrimeMethod::kSieve) return std::max<uint64_t>(1'000'000, span / 128 + 1);
+  return std::max<uint64_t>(10'000, span / 1000 + 1);
 }
 
 MasterJobFactory AddPrimesCli(CLI::App& cmd) {
@@ -191,7 +193,8 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
     if (!to.ok()) return to.status();
     if (*to < *from) return UsageError("--to must not be below --from");
     Range r{*from, *to};
-    uint64_t chunk = AutoChunk(r);
+    auto method = opts->method == "trial" ? PrimeMethod::kTrial : PrimeMethod::kSieve;
+    uint64_t chunk = AutoChunk(r, method);
     if (opts->chunk_text != "auto") {
       auto c = ParseCount(opts->chunk_text, "--chunk");
       if (!c.ok()) return c.status();
@@ -201,7 +204,6 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
     if (!opts->list_path.empty() && chunk > 100'000'000) {
       return UsageError("--list needs --chunk of at most 1e8 so a chunk's primes fit a message");
     }
-    auto method = opts->method == "trial" ? PrimeMethod::kTrial : PrimeMethod::kSieve;
     return std::unique_ptr<MasterJob>(std::make_unique<PrimesJob>(r, chunk, method, opts->list_path));
   };
 }
