@@ -1,6 +1,7 @@
 // Workers as separate processes: expected workers, joining and leaving mid-job.
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <sstream>
 
 #include "tests/integration/harness.h"
 
@@ -17,6 +18,14 @@ uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
     if (w["id"] == id) return w["tasks"].get<uint64_t>();
   }
   return 0;
+}
+
+// Gone or a zombie: an orphan's exit is reaped by init, which may take its time in a container.
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0) return true;
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
 }  // namespace
@@ -92,4 +101,49 @@ TEST_CASE("workers stay connected after a job and serve the next master's job", 
   CHECK(!w.Poll().has_value());  // still running
   w.Signal(SIGTERM);
   CHECK(w.Wait(std::chrono::milliseconds(15000)) == 0);
+}
+
+TEST_CASE("Ctrl-C on the master drains, prints a partial summary, exits 130, leaves no orphans",
+          "[cluster]") {
+  TempDir dir;
+  ZfanProcess master({"master", "sleep", "--tasks", "200", "--ms", "50", "--port",
+                      std::to_string(FreePortTriple()), "--local-workers", "2", "--joblog",
+                      dir / "log.tsv", "--drain-timeout", "3", "--json"});
+  REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 10; },
+                    std::chrono::milliseconds(20000)));
+  master.Signal(SIGINT);
+  CHECK(master.Wait(std::chrono::milliseconds(20000)) == 130);
+  auto j = master.json();
+  CHECK(j["interrupted"] == true);
+  uint64_t done = j["tasks"]["done"];
+  CHECK(done >= 10);
+  CHECK(done < 200);
+  CHECK(j["result"]["completed"] == done);
+  REQUIRE(j["workers"].size() == 2);
+  for (const auto& w : j["workers"]) {
+    pid_t pid = w["pid"];
+    CHECK(ProcessGone(pid));
+  }
+}
+
+TEST_CASE("local workers die with a master killed by -9 (no orphans)", "[cluster]") {
+  ZfanProcess master({"master", "sleep", "--tasks", "1000", "--ms", "50", "--port",
+                      std::to_string(FreePortTriple()), "--local-workers", "2"});
+  std::vector<pid_t> pids;
+  REQUIRE(WaitUntil([&] { return CountLines(master.err(), " joined (") == 2; },
+                    std::chrono::milliseconds(20000)));
+  std::istringstream log(master.err());
+  for (std::string line; std::getline(log, line);) {
+    auto at = line.find(" pid ");
+    if (line.find(" joined (") != std::string::npos && at != std::string::npos) {
+      pids.push_back(std::stoi(line.substr(at + 5)));
+    }
+  }
+  REQUIRE(pids.size() == 2);
+  master.Signal(SIGKILL);
+  master.Wait();
+  for (pid_t pid : pids) {
+    INFO("local worker pid " << pid);
+    CHECK(WaitUntil([&] { return ProcessGone(pid); }, std::chrono::milliseconds(15000)));
+  }
 }
