@@ -267,19 +267,22 @@ void MasterLoop::SuperviseLocalWorkers() {
   }
 }
 
+// Waits for --expect-workers, and for our own local workers, so a run with N workers really
+// measures N workers.
 Status MasterLoop::WaitForWorkers() {
-  if (opt_.expect_workers == 0) return Status::Ok();
+  uint32_t expected = std::max(opt_.expect_workers, opt_.local_workers);
+  if (expected == 0) return Status::Ok();
   auto deadline = Clock::now() + Millis(static_cast<int64_t>(opt_.wait_timeout_s * 1000));
   size_t shown = SIZE_MAX;
-  while (workers_.alive_count() < opt_.expect_workers) {
-    if (workers_.alive_count() != shown) {
+  while (workers_.alive_count() < expected) {
+    if (workers_.alive_count() != shown && opt_.expect_workers > 0) {
       shown = workers_.alive_count();
       std::fprintf(stderr, "waiting for workers: %zu of %u joined (timeout %.0f s)\n", shown,
-                   opt_.expect_workers, opt_.wait_timeout_s);
+                   expected, opt_.wait_timeout_s);
     }
     if (Clock::now() > deadline) {
       return {ErrorCode::kTimeout, "only " + std::to_string(workers_.alive_count()) + " of " +
-                                       std::to_string(opt_.expect_workers) +
+                                       std::to_string(expected) +
                                        " workers joined within --wait-timeout " +
                                        std::to_string(static_cast<int>(opt_.wait_timeout_s)) + " s"};
     }

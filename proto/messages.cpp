@@ -293,6 +293,7 @@ Frames Encode(const Message& msg) {
 Result<Message> Decode(const Frames& frames, const DecodeLimits& limits) {
   if (frames.empty()) return ProtocolError("empty message");
   if (frames.size() > limits.max_frames) return ProtocolError("too many frames");
+  if (frames[0].size() > limits.max_envelope_bytes) return ProtocolError("envelope too large");
   for (const auto& fr : frames) {
     if (fr.size() > limits.max_frame_bytes) return ProtocolError("frame too large");
   }

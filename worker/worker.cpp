@@ -109,7 +109,7 @@ Status WorkerLoop::Connect() {
   const auto& limits = proto::DefaultLimits();
   // Few batches buffered here: the master's window, not our pipe, decides who gets work.
   Tune(tasks_, {.recv_hwm = 2, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
-  Tune(results_, {.send_hwm = 100000, .linger_ms = 5000});
+  Tune(results_, {.send_hwm = 100000, .linger_ms = 2000});  // BYE and last results, bounded
   Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 16});
   control_.set(zmq::sockopt::subscribe, "");
   // HELLO goes out when the tasks socket has completed its handshake: a master that counts this
@@ -311,7 +311,7 @@ void WorkerLoop::PollOnce(Millis timeout) {
   if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent();
   if (items[3].revents & ZMQ_POLLIN) {
     if (auto frames = TryRecvFrames(tasks_)) {
-      auto msg = proto::Decode(*frames);
+      auto msg = proto::Decode(*frames, proto::TaskLimits());
       auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr;
       if (tasks) {
         OnTasks(*tasks);
@@ -333,7 +333,7 @@ std::vector<uint64_t> WorkerLoop::HandBack() {
   waiting_.clear();
   suspects_.clear();
   while (auto frames = TryRecvFrames(tasks_)) {
-    auto msg = proto::Decode(*frames);
+    auto msg = proto::Decode(*frames, proto::TaskLimits());
     if (!msg.ok()) continue;
     if (auto* t = std::get_if<proto::Tasks>(&*msg); t && t->job_id == job_id_) {
       for (const auto& item : t->items) ids.push_back(item.id);

@@ -138,8 +138,8 @@ MasterJobFactory AddSumCli(CLI::App& cmd) {
     auto chunk = ParseCount(opts->chunk_text, "--chunk");
     if (!chunk.ok()) return chunk.status();
     if (*chunk == 0) return UsageError("--chunk must be at least 1");
-    if (!opts->ranges && *chunk > (4u << 20)) {
-      return UsageError("--chunk over 4194304 numbers is too large to ship as data; use --ranges");
+    if (!opts->ranges && *chunk > (2u << 20)) {  // two chunks must fit a TASKS envelope
+      return UsageError("--chunk over 2097152 numbers is too large to ship as data; use --ranges");
     }
     return std::unique_ptr<MasterJob>(std::make_unique<SumJob>(*n, *chunk, opts->ranges, opts->delay_ms));
   };

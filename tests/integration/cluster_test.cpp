@@ -144,6 +144,6 @@ TEST_CASE("local workers die with a master killed by -9 (no orphans)", "[cluster
   master.Wait();
   for (pid_t pid : pids) {
     INFO("local worker pid " << pid);
-    CHECK(WaitUntil([&] { return ProcessGone(pid); }, std::chrono::milliseconds(15000)));
+    CHECK(WaitUntil([&] { return ProcessGone(pid); }, std::chrono::milliseconds(30000)));
   }
 }
