@@ -31,7 +31,7 @@ namespace {
 
 constexpr Millis kTick{50};
 constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
-constexpr uint32_t kMaxDepth = 256;
+constexpr uint32_t kMaxDepth = 2048;
 constexpr uint64_t kMaxBatchBytes = 4u << 20;  // payload bytes per slot's share of the window
 
 void PrintError(const Status& s) { std::fprintf(stderr, "zfan: %s\n", s.message().c_str()); }
@@ -519,7 +519,9 @@ void MasterLoop::FillWindow(TimePoint now) {
   while (sched_->outstanding() < window && sched_->HasWaiting()) {
     uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
     uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
-    size_t n = std::min({depth, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
+    // Half a slot's depth per batch: a worker works on one batch while the next waits in its pipe.
+    uint64_t per_batch = std::max<uint64_t>(depth / 2, 1);
+    size_t n = std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
     auto batch = sched_->NextBatch(n, now);
     if (batch.empty()) break;
     if (!SendTasks(batch)) {  // no connected worker can take it now
