@@ -1,9 +1,10 @@
 // `zfan`: the one binary. Parses the command line (CLI11) into plain option structs and hands
 // off to the master or the worker; nothing else happens here.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <climits>
 #include <cstdio>
-#include <unistd.h>
 
 #include "common/exit_codes.h"
 #include "common/log.h"
@@ -37,24 +38,28 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
   cmd.add_flag("--resume", o.resume, "skip the tasks the journal has, fold their results");
   cmd.add_option("--heartbeat-ms", o.heartbeat_ms, "heartbeat of local workers")
       ->capture_default_str();
-  cmd.add_option("--lease-ms", o.lease_ms,
-                 "requeue a task sent but not taken after this long (at least; grows with task time)")
+  cmd.add_option(
+         "--lease-ms", o.lease_ms,
+         "requeue a task sent but not taken after this long (at least; grows with task time)")
       ->capture_default_str();
   cmd.add_option("--max-attempts", o.max_attempts, "tries per task before it counts as failed")
       ->check(CLI::Range(1u, 100u))
       ->capture_default_str();
   cmd.add_flag("!--no-speculate", o.speculate, "no speculative copies of straggling tasks");
   cmd.add_flag("--shutdown-workers", o.shutdown_workers, "tell workers to exit after the job");
-  cmd.add_option("--drain-timeout", o.drain_timeout_s, "seconds to wait for in-flight tasks on Ctrl-C")
+  cmd.add_option("--drain-timeout", o.drain_timeout_s,
+                 "seconds to wait for in-flight tasks on Ctrl-C")
       ->capture_default_str();
   cmd.add_option("--progress-interval", o.progress_interval_s, "seconds between progress lines");
   cmd.add_flag("--insecure", o.insecure, "allow binding a non-loopback address without CURVE");
 }
 
 void AddLogOptions(CLI::App& cmd, int& verbosity) {
-  cmd.add_flag_function("-v,--verbose", [&](int64_t n) { verbosity += static_cast<int>(n); },
-                        "more logging (repeat for debug)");
-  cmd.add_flag_function("-q,--quiet", [&](int64_t) { verbosity = 0; }, "only warnings and errors");
+  cmd.add_flag_function(
+      "-v,--verbose", [&](int64_t n) { verbosity += static_cast<int>(n); },
+      "more logging (repeat for debug)");
+  cmd.add_flag_function(
+      "-q,--quiet", [&](int64_t) { verbosity = 0; }, "only warnings and errors");
 }
 
 // CLI11 would only say "a subcommand is required"; name the job and list the real ones.
@@ -92,15 +97,17 @@ int main(int argc, char** argv) {
   CLI::App* worker = app.add_subcommand("worker", "connect to a master and run its tasks");
   worker->add_option("endpoint", worker_opts.endpoint, "master's tasks endpoint tcp://HOST:PORT")
       ->capture_default_str();
-  worker->add_option("--slots", worker_opts.slots, "tasks at once (default: one per core; 16 transfers for download)");
+  worker->add_option("--slots", worker_opts.slots,
+                     "tasks at once (default: one per core; 16 transfers for download)");
   worker->add_option("--id", worker_opts.id, "worker name shown by the master");
   worker->add_option("--heartbeat-ms", worker_opts.heartbeat_ms, "heartbeat interval")
       ->check(CLI::Range(10u, 60000u))
       ->capture_default_str();
   worker->add_option("--master-timeout", worker_opts.master_timeout_s,
                      "exit if no master answers within S seconds (0 = wait forever)");
-  worker->add_option("--drain-timeout", worker_opts.drain_timeout_s,
-                     "on SIGTERM, seconds to let running tasks finish")
+  worker
+      ->add_option("--drain-timeout", worker_opts.drain_timeout_s,
+                   "on SIGTERM, seconds to let running tasks finish")
       ->capture_default_str();
   AddLogOptions(*worker, worker_verbosity);
 

@@ -1,13 +1,14 @@
 #include "common/child_process.h"
 
-#include <cerrno>
-#include <csignal>
 #include <fcntl.h>
-#include <cstring>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
 
 namespace zfan {
 

@@ -2,10 +2,11 @@
 // then SIGKILL after a grace period) and reaps it, so zfan never leaves orphans behind. Children
 // also get PR_SET_PDEATHSIG so they die if their parent is killed with -9.
 #pragma once
+#include <sys/types.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "common/status.h"

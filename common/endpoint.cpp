@@ -15,7 +15,8 @@ Result<int> ParsePort(const std::string& text) {
   int port = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
   if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65533) {
-    return UsageError("bad port '" + text + "': expected 1..65533 (zfan uses PORT, PORT+1, PORT+2)");
+    return UsageError("bad port '" + text +
+                      "': expected 1..65533 (zfan uses PORT, PORT+1, PORT+2)");
   }
   return port;
 }
@@ -25,7 +26,8 @@ Result<int> ParsePort(const std::string& text) {
 Result<Endpoints> ParseEndpoint(const std::string& text) {
   std::string rest = text;
   const std::string scheme = "tcp://";
-  if (rest.rfind(scheme, 0) == 0) rest = rest.substr(scheme.size());
+  if (rest.rfind(scheme, 0) == 0)
+    rest = rest.substr(scheme.size());
   else if (rest.find("://") != std::string::npos) {
     return UsageError("bad endpoint '" + text + "': only tcp://HOST:PORT is supported");
   }

@@ -1,7 +1,8 @@
 // Logging set-up: every module logs through spdlog to stderr; stdout is for results only.
 #pragma once
-#include <memory>
 #include <spdlog/spdlog.h>
+
+#include <memory>
 #include <string>
 
 namespace zfan {

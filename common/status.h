@@ -1,4 +1,5 @@
-// Status and Result<T>: the error values returned across module boundaries (no exceptions cross them).
+// Status and Result<T>: the error values returned across module boundaries (no exceptions cross
+// them).
 #pragma once
 #include <string>
 #include <utility>
@@ -41,8 +42,8 @@ inline Status ProtocolError(std::string m) { return {ErrorCode::kProtocol, std::
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                       // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}                // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }

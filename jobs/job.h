@@ -1,5 +1,6 @@
-// The job interface: every job is "make tasks (master) / run a task (worker) / fold results (master)".
-// Jobs know nothing of ZeroMQ; master/ and worker/ know jobs only through this header and registry.h.
+// The job interface: every job is "make tasks (master) / run a task (worker) / fold results
+// (master)". Jobs know nothing of ZeroMQ; master/ and worker/ know jobs only through this header
+// and registry.h.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -26,13 +27,13 @@ struct TaskSpec {
 // What a worker reports for one task. `error` empty means success.
 struct TaskOutcome {
   TaskId id = 0;
-  std::string error;     // typed reason on failure, e.g. "HTTP_404", "TIMEOUT"; empty on success
-  std::string detail;    // human-readable detail for the failure (optional)
-  std::string result;    // small job-defined result, JSON text (journaled as is); may be empty
-  std::string bulk;      // large bytes (an image body); travels as a raw frame, never journaled
-  std::string bulk2;     // a second raw payload (a thumbnail); may be empty
-  uint32_t attempts = 1; // tries made inside the worker (download retries)
-  uint64_t busy_us = 0;  // time the worker spent on it
+  std::string error;      // typed reason on failure, e.g. "HTTP_404", "TIMEOUT"; empty on success
+  std::string detail;     // human-readable detail for the failure (optional)
+  std::string result;     // small job-defined result, JSON text (journaled as is); may be empty
+  std::string bulk;       // large bytes (an image body); travels as a raw frame, never journaled
+  std::string bulk2;      // a second raw payload (a thumbnail); may be empty
+  uint32_t attempts = 1;  // tries made inside the worker (download retries)
+  uint64_t busy_us = 0;   // time the worker spent on it
   bool ok() const { return error.empty(); }
 };
 

@@ -60,7 +60,8 @@ Result<uint64_t> ParseCount(const std::string& text, const std::string& flag) {
     if (c != '_' && c != ',') digits += c;
   }
   auto bad = [&] {
-    return UsageError(flag + " '" + text + "' is not a whole number (examples: 2500000, 1e9, 2.5e6)");
+    return UsageError(flag + " '" + text +
+                      "' is not a whole number (examples: 2500000, 1e9, 2.5e6)");
   };
   auto e = digits.find_first_of("eE");
   std::string mantissa = digits.substr(0, e);

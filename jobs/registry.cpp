@@ -10,7 +10,8 @@ namespace zfan::jobs {
 
 const std::vector<JobEntry>& AllJobs() {
   static const std::vector<JobEntry> jobs = {
-      PrimesJobEntry(), SumJobEntry(), DownloadJobEntry(), SleepJobEntry(), SpinJobEntry(), EchoJobEntry(),
+      PrimesJobEntry(), SumJobEntry(),  DownloadJobEntry(),
+      SleepJobEntry(),  SpinJobEntry(), EchoJobEntry(),
   };
   return jobs;
 }

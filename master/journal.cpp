@@ -1,11 +1,12 @@
 #include "master/journal.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 namespace zfan::master {
 
@@ -80,8 +81,9 @@ Status JournalWriter::Open(const std::string& path, bool fresh, const std::strin
   if (fd_ < 0) return IoError("cannot open journal '" + path + "': " + std::strerror(errno));
   path_ = path;
   if (fresh) {
-    buffer_ = nlohmann::json{{"zfan_journal", 1}, {"job", job}, {"fingerprint", fingerprint}}.dump() +
-              "\n";
+    buffer_ =
+        nlohmann::json{{"zfan_journal", 1}, {"job", job}, {"fingerprint", fingerprint}}.dump() +
+        "\n";
   }
   return Flush(Clock::now(), true);
 }

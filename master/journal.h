@@ -1,10 +1,10 @@
 // The journal: one JSON line per completed task, so a restarted master (--resume) finishes the job
 // with nothing lost and nothing counted twice.
 //
-// Format: a header line {"zfan_journal":1,"job":...,"fingerprint":...}, then {"id":N,"r":"<result>"}
-// per task. Lines are written to the file at the end of every event-loop turn (a master killed
-// with -9 loses at most the results of that turn, which are then recomputed) and fsync'ed at most
-// every `fsync_interval` (a machine crash loses at most that much).
+// Format: a header line {"zfan_journal":1,"job":...,"fingerprint":...}, then
+// {"id":N,"r":"<result>"} per task. Lines are written to the file at the end of every event-loop
+// turn (a master killed with -9 loses at most the results of that turn, which are then recomputed)
+// and fsync'ed at most every `fsync_interval` (a machine crash loses at most that much).
 #pragma once
 #include <optional>
 #include <string>

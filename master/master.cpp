@@ -3,6 +3,9 @@
 // dispatch while the window has room.
 #include "master/master.h"
 
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -10,8 +13,6 @@
 #include <random>
 #include <set>
 #include <unordered_map>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
 #include <zmq.hpp>
 
 #include "common/child_process.h"
@@ -113,7 +114,7 @@ class MasterLoop {
   std::ofstream joblog_;
   ProgressReporter progress_;
   JobReport report_;
-  uint64_t avg_payload_bytes_ = 0;  // running average of task payload sizes
+  uint64_t avg_payload_bytes_ = 0;                        // running average of task payload sizes
   std::unordered_map<jobs::TaskId, Completion> folding_;  // done, fold not yet durable
   std::vector<ChildProcess> local_;
   uint32_t local_spawned_ = 0;
@@ -126,9 +127,10 @@ class MasterLoop {
 
 Status MasterLoop::Bind() {
   if (!IsLoopback(opt_.bind) && !opt_.insecure) {
-    return UsageError("binding " + opt_.bind +
-                      " lets any host on the network send work results; this zfan has no CURVE "
-                      "keys yet, so pass --insecure to accept that (or keep the default 127.0.0.1)");
+    return UsageError(
+        "binding " + opt_.bind +
+        " lets any host on the network send work results; this zfan has no CURVE "
+        "keys yet, so pass --insecure to accept that (or keep the default 127.0.0.1)");
   }
   auto ep = MakeBindEndpoints(opt_.bind, opt_.port);
   if (!ep.ok()) return ep.status();
@@ -137,19 +139,22 @@ Status MasterLoop::Bind() {
   // Small HWMs and IMMEDIATE: a batch is queued only to a connected worker, and only a couple per
   // pipe, so tasks do not pile up behind a slow or dead worker (the window bounds the rest).
   Tune(tasks_, {.send_hwm = 2, .recv_hwm = 2, .immediate = true});
-  Tune(results_, {.recv_hwm = 10000, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
+  Tune(results_,
+       {.recv_hwm = 10000, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
   Tune(control_, {.send_hwm = 1000});
   std::string bind_host = opt_.bind == "0.0.0.0" ? "*" : endpoints_.host;
   Endpoints bind_ep = endpoints_;
   bind_ep.host = bind_host;
-  for (auto [sock, url] : {std::pair{&tasks_, bind_ep.tasks()}, {&results_, bind_ep.results()},
+  for (auto [sock, url] : {std::pair{&tasks_, bind_ep.tasks()},
+                           {&results_, bind_ep.results()},
                            {&control_, bind_ep.control()}}) {
     try {
       sock->bind(url);
     } catch (const zmq::error_t& e) {
       if (e.num() == EADDRINUSE) {
-        return IoError("port " + url.substr(url.rfind(':') + 1) +
-                       " is in use (zfan needs PORT, PORT+1 and PORT+2): choose another with --port");
+        return IoError(
+            "port " + url.substr(url.rfind(':') + 1) +
+            " is in use (zfan needs PORT, PORT+1 and PORT+2): choose another with --port");
       }
       return IoError("cannot bind " + url + ": " + e.what());
     }
@@ -180,8 +185,8 @@ Status MasterLoop::OpenJournal() {
     if (!contents.ok()) return contents.status();
     if (!contents->job.empty()) {
       if (contents->fingerprint != job_->fingerprint()) {
-        return UsageError("journal '" + path + "' belongs to another job (" + contents->fingerprint +
-                          "); remove it or run without --resume");
+        return UsageError("journal '" + path + "' belongs to another job (" +
+                          contents->fingerprint + "); remove it or run without --resume");
       }
       fresh = false;
     }
@@ -229,9 +234,14 @@ Status MasterLoop::SpawnLocalWorker() {
   std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
   Endpoints ep = endpoints_;
   ep.host = host;
-  std::vector<std::string> argv{opt_.self_exe, "worker", ep.tasks(), "--id",
-                                "local-" + std::to_string(++local_spawned_), "--heartbeat-ms",
-                                std::to_string(opt_.heartbeat_ms), "--quiet"};
+  std::vector<std::string> argv{opt_.self_exe,
+                                "worker",
+                                ep.tasks(),
+                                "--id",
+                                "local-" + std::to_string(++local_spawned_),
+                                "--heartbeat-ms",
+                                std::to_string(opt_.heartbeat_ms),
+                                "--quiet"};
   uint32_t slots = opt_.worker_slots ? opt_.worker_slots : job_->local_worker_slots();
   if (slots) {
     argv.push_back("--slots");
@@ -281,10 +291,10 @@ Status MasterLoop::WaitForWorkers() {
                    expected, opt_.wait_timeout_s);
     }
     if (Clock::now() > deadline) {
-      return {ErrorCode::kTimeout, "only " + std::to_string(workers_.alive_count()) + " of " +
-                                       std::to_string(expected) +
-                                       " workers joined within --wait-timeout " +
-                                       std::to_string(static_cast<int>(opt_.wait_timeout_s)) + " s"};
+      return {ErrorCode::kTimeout,
+              "only " + std::to_string(workers_.alive_count()) + " of " + std::to_string(expected) +
+                  " workers joined within --wait-timeout " +
+                  std::to_string(static_cast<int>(opt_.wait_timeout_s)) + " s"};
     }
     if (StopSignalsReceived() > 0) return {ErrorCode::kInterrupted, "interrupted while waiting"};
     Turn(Millis(100));
@@ -346,8 +356,8 @@ void MasterLoop::Handle(const proto::Message& msg) {
   if (const auto* m = std::get_if<proto::Bye>(&msg)) {
     workers_.MarkLeft(m->worker_id);
     size_t held = sched_->held_by(m->worker_id);
-    sched_->OnWorkerLeft(m->worker_id, m->job_id == job_id_ ? m->handed_back
-                                                             : std::vector<uint64_t>{});
+    sched_->OnWorkerLeft(m->worker_id,
+                         m->job_id == job_id_ ? m->handed_back : std::vector<uint64_t>{});
     spdlog::info("worker {} left; {} tasks go back to the queue", m->worker_id, held);
     return;
   }
@@ -454,7 +464,8 @@ void MasterLoop::ExpireDeadWorkers(TimePoint now) {
                  id, w ? w->info.host : "?", w ? w->info.pid : 0, held - failed.size());
     report_.dead_workers.push_back(id);
     for (jobs::TaskId t : failed) {
-      jobs::TaskOutcome o{.id = t, .error = "WORKER_DIED",
+      jobs::TaskOutcome o{.id = t,
+                          .error = "WORKER_DIED",
                           .detail = "its worker died while running it, every attempt"};
       job_->failed(t, o);
       report_.failures.push_back({job_->describe(t), o.error, o.detail, sched_->attempts_of(t)});
@@ -521,7 +532,8 @@ void MasterLoop::FillWindow(TimePoint now) {
     uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
     // Half a slot's depth per batch: a worker works on one batch while the next waits in its pipe.
     uint64_t per_batch = std::max<uint64_t>(depth / 2, 1);
-    size_t n = std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
+    size_t n =
+        std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
     auto batch = sched_->NextBatch(n, now);
     if (batch.empty()) break;
     if (!SendTasks(batch)) {  // no connected worker can take it now
@@ -531,7 +543,8 @@ void MasterLoop::FillWindow(TimePoint now) {
   }
   if (opt_.speculate && !sched_->HasWaiting()) {
     auto copies = sched_->Stragglers(IdleSlots(), now);
-    if (!copies.empty()) spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
+    if (!copies.empty())
+      spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
     for (const auto& c : copies) SendTasks({c});
   }
 }
@@ -560,7 +573,7 @@ void MasterLoop::StopWorkers() {
   if (opt_.shutdown_workers) Publish(proto::Shutdown{});
   for (auto& child : local_) child.Signal(SIGTERM);
   for (auto& child : local_) child.WaitFor(Millis(3000));
-  ReceiveAll();  // their BYEs
+  ReceiveAll();    // their BYEs
   local_.clear();  // stops any still running
 }
 
@@ -606,14 +619,16 @@ ExitCode MasterLoop::Run() {
   if (Status s = Bind(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   if (Status s = job_->prepare(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   sched_ = std::make_unique<Scheduler>(
-      job_->task_count(), SchedulerConfig{.max_attempts = opt_.max_attempts,
-                                          .lease = Millis(opt_.lease_ms)});
+      job_->task_count(),
+      SchedulerConfig{.max_attempts = opt_.max_attempts, .lease = Millis(opt_.lease_ms)});
   if (Status s = OpenJournal(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   TakeJobsOwnKnowledge();
   if (Status s = OpenJoblog(); !s.ok()) return PrintError(s), ExitCodeFor(s);
-  std::fprintf(stderr, "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
-               job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),
-               endpoints_.tasks().c_str(), WorkerEndpoint().c_str());
+  std::fprintf(
+      stderr,
+      "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
+      job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),
+      endpoints_.tasks().c_str(), WorkerEndpoint().c_str());
   if (Status s = StartLocalWorkers(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   if (Status s = WaitForWorkers(); !s.ok()) {
     PrintError(s);
@@ -630,7 +645,9 @@ ExitCode MasterLoop::Run() {
       draining_ = true;
       report_.interrupted = true;
       drain_deadline_ = Clock::now() + Millis(static_cast<int64_t>(opt_.drain_timeout_s * 1000));
-      std::fprintf(stderr, "\nzfan: stopping: waiting up to %.0f s for %zu tasks in flight (Ctrl-C again to quit now)\n",
+      std::fprintf(stderr,
+                   "\nzfan: stopping: waiting up to %.0f s for %zu tasks in flight (Ctrl-C again "
+                   "to quit now)\n",
                    opt_.drain_timeout_s, sched_->outstanding());
     }
     if (draining_ && (sched_->outstanding() == 0 || Clock::now() > drain_deadline_)) break;

@@ -13,16 +13,16 @@ struct MasterOptions {
   std::string bind = "127.0.0.1";
   int port = 5557;
   uint32_t local_workers = 0;
-  uint32_t worker_slots = 0;       // slots of each local worker (0 = the job's default)
+  uint32_t worker_slots = 0;  // slots of each local worker (0 = the job's default)
   uint32_t expect_workers = 0;
   double wait_timeout_s = 60;
   bool json = false;
-  bool quiet = false;              // no progress lines
+  bool quiet = false;  // no progress lines
   std::string joblog;
   std::string journal;
   bool resume = false;
-  uint32_t heartbeat_ms = 1000;    // passed to local workers
-  uint32_t lease_ms = 1000;         // minimum; grows with task time (Scheduler::AdaptLease)
+  uint32_t heartbeat_ms = 1000;  // passed to local workers
+  uint32_t lease_ms = 1000;      // minimum; grows with task time (Scheduler::AdaptLease)
   uint32_t max_attempts = 3;
   bool speculate = true;
   bool shutdown_workers = false;

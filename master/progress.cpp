@@ -1,7 +1,8 @@
 #include "master/progress.h"
 
-#include <cstdio>
 #include <unistd.h>
+
+#include <cstdio>
 
 namespace zfan::master {
 
@@ -30,9 +31,10 @@ std::string ProgressReporter::Line(const ProgressSnapshot& s) const {
   char eta[32] = "?";
   if (rate > 0) std::snprintf(eta, sizeof eta, "%.0fs", left / rate);
   char buf[256];
-  int n = std::snprintf(buf, sizeof buf, "%llu/%llu (%.1f%%)  %.0f tasks/s  ETA %s  workers %zu  failed %llu",
-                        static_cast<unsigned long long>(s.done), static_cast<unsigned long long>(s.total),
-                        pct, rate, eta, s.workers, static_cast<unsigned long long>(s.failed));
+  int n = std::snprintf(
+      buf, sizeof buf, "%llu/%llu (%.1f%%)  %.0f tasks/s  ETA %s  workers %zu  failed %llu",
+      static_cast<unsigned long long>(s.done), static_cast<unsigned long long>(s.total), pct, rate,
+      eta, s.workers, static_cast<unsigned long long>(s.failed));
   std::string line(buf, n > 0 ? static_cast<size_t>(n) : 0);
   if (s.bytes > 0) {
     line += "  " + HumanBytes(static_cast<double>(s.bytes)) + "  " +

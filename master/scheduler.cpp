@@ -8,7 +8,11 @@ constexpr size_t kRecentTasks = 257;
 }
 
 Scheduler::Scheduler(uint64_t total, SchedulerConfig config)
-    : total_(total), config_(config), lease_(config.lease), done_(total, false), failed_(total, false) {}
+    : total_(total),
+      config_(config),
+      lease_(config.lease),
+      done_(total, false),
+      failed_(total, false) {}
 
 void Scheduler::AdaptLease(uint32_t depth) {
   auto drain = std::chrono::duration<double>(3.0 * depth * median_task_seconds());
@@ -48,8 +52,7 @@ void Scheduler::Unsend(const std::vector<Dispatch>& batch) {
   }
 }
 
-void Scheduler::OnTaken(const std::string& worker, const std::vector<TaskId>& ids,
-                        TimePoint now) {
+void Scheduler::OnTaken(const std::string& worker, const std::vector<TaskId>& ids, TimePoint now) {
   auto& held = held_[worker];
   for (TaskId id : ids) {
     auto it = in_flight_.find(id);
@@ -191,8 +194,8 @@ std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
   if (HasWaiting() || max == 0 || recent_busy_us_.empty()) return copies;
   auto threshold = std::max<Clock::duration>(
       config_.speculate_min_age,
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-          config_.speculate_after_median * median_task_seconds())));
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(config_.speculate_after_median * median_task_seconds())));
   for (auto& [id, f] : in_flight_) {
     if (copies.size() >= max) break;
     if (f.speculated || f.worker.empty() || now - f.sent_at < threshold) continue;

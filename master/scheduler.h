@@ -20,9 +20,9 @@ namespace zfan::master {
 using TaskId = uint64_t;
 
 struct SchedulerConfig {
-  uint32_t max_attempts = 3;                 // worker-reported failures or blamed deaths per task
-  Millis lease{5000};                        // sent but not TAKEN for this long -> requeue
-  double speculate_after_median = 3.0;       // straggler: older than this many median task times
+  uint32_t max_attempts = 3;            // worker-reported failures or blamed deaths per task
+  Millis lease{5000};                   // sent but not TAKEN for this long -> requeue
+  double speculate_after_median = 3.0;  // straggler: older than this many median task times
   Millis speculate_min_age{1000};
 };
 
@@ -34,7 +34,7 @@ struct SchedulerStats {
   uint64_t duplicates = 0;  // results for tasks already done
   uint64_t speculated = 0;  // speculative copies sent for stragglers
   uint64_t speculation_won = 0;
-  uint64_t retried = 0;     // failures sent out again
+  uint64_t retried = 0;  // failures sent out again
 };
 
 struct Dispatch {

@@ -34,8 +34,10 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
   nlohmann::json failures = nlohmann::json::array();
   std::map<std::string, uint64_t> by_reason;
   for (const auto& f : r.failures) {
-    failures.push_back(
-        {{r.task_noun, f.task}, {"reason", f.reason}, {"detail", f.detail}, {"attempts", f.attempts}});
+    failures.push_back({{r.task_noun, f.task},
+                        {"reason", f.reason},
+                        {"detail", f.detail},
+                        {"attempts", f.attempts}});
     ++by_reason[f.reason];
   }
   return {{"job", r.job},
@@ -96,8 +98,9 @@ void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& wo
       out << "... and " << r.failures.size() - 20 << " more failures (see --json)\n";
       break;
     }
-    out << "FAILED " << f.task << ": " << f.reason << (f.detail.empty() ? "" : " (" + f.detail + ")")
-        << " after " << f.attempts << " attempt(s)\n";
+    out << "FAILED " << f.task << ": " << f.reason
+        << (f.detail.empty() ? "" : " (" + f.detail + ")") << " after " << f.attempts
+        << " attempt(s)\n";
   }
   if (r.interrupted) out << "interrupted: the result below is partial\n";
 }

@@ -23,13 +23,13 @@ struct JobReport {
   uint64_t total = 0;
   uint64_t done = 0;
   uint64_t failed = 0;
-  uint64_t resumed = 0;     // done from the journal
-  uint64_t skipped = 0;     // found done by the job itself (files already on disk)
-  uint64_t rejected = 0;    // inputs refused before becoming tasks (counted in `failed`)
+  uint64_t resumed = 0;   // done from the journal
+  uint64_t skipped = 0;   // found done by the job itself (files already on disk)
+  uint64_t rejected = 0;  // inputs refused before becoming tasks (counted in `failed`)
   std::string task_noun = "task";
   uint64_t bad_frames = 0;
-  uint64_t stale = 0;       // results of another job (after a master restart)
-  uint64_t bytes = 0;       // bulk bytes received
+  uint64_t stale = 0;  // results of another job (after a master restart)
+  uint64_t bytes = 0;  // bulk bytes received
   bool interrupted = false;
   SchedulerStats stats;
   std::vector<FailureRecord> failures;

@@ -5,10 +5,10 @@
 namespace zfan::proto {
 
 struct DecodeLimits {
-  size_t max_array = 1 << 16;          // items in one batch, fields in one message
+  size_t max_array = 1 << 16;  // items in one batch, fields in one message
   size_t max_map = 64;
-  size_t max_str = 1 << 20;            // URLs, JSON params, small results
-  size_t max_bin = 64u << 20;          // task payloads (sum chunk data)
+  size_t max_str = 1 << 20;    // URLs, JSON params, small results
+  size_t max_bin = 64u << 20;  // task payloads (sum chunk data)
   size_t max_depth = 6;
   size_t max_frames = (1 << 16) + 1;
   // The msgpack envelope (frame 0) may expand ~24x into msgpack objects while decoding, so it is

@@ -14,7 +14,9 @@ struct DecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void PackStr(Packer& pk, const std::string& s) { pk.pack_str(s.size()).pack_str_body(s.data(), s.size()); }
+void PackStr(Packer& pk, const std::string& s) {
+  pk.pack_str(s.size()).pack_str_body(s.data(), s.size());
+}
 
 void PackIds(Packer& pk, const std::vector<uint64_t>& ids) {
   pk.pack_array(ids.size());
@@ -130,9 +132,7 @@ struct EncodeVisitor {
     PackIds(pk, ids);
   }
   void operator()(const Taken& m) { PackIdList(MsgType::kTaken, m.worker_id, m.job_id, m.ids); }
-  void operator()(const Started& m) {
-    PackIdList(MsgType::kStarted, m.worker_id, m.job_id, m.ids);
-  }
+  void operator()(const Started& m) { PackIdList(MsgType::kStarted, m.worker_id, m.job_id, m.ids); }
   void operator()(const Results& m) {
     PackHeader(pk, MsgType::kResult, 3);
     PackStr(pk, m.worker_id);
@@ -241,20 +241,28 @@ Message ReadMessage(const msgpack::object& root, const Frames& frames) {
   bool bulk_allowed = type == MsgType::kResult;
   if (!bulk_allowed && frames.size() != 1) throw DecodeError("unexpected extra frames");
   switch (type) {
-    case MsgType::kHello: return Hello{ReadWorker(f.next())};
+    case MsgType::kHello:
+      return Hello{ReadWorker(f.next())};
     case MsgType::kHeartbeat: {
       Heartbeat m{ReadWorker(f.next())};
       m.job_id = f.u64();
       m.held = f.ids();
       return m;
     }
-    case MsgType::kTaken: return ReadIdList<Taken>(f, &Taken::ids);
-    case MsgType::kStarted: return ReadIdList<Started>(f, &Started::ids);
-    case MsgType::kResult: return ReadResults(f, frames);
-    case MsgType::kBye: return ReadIdList<Bye>(f, &Bye::handed_back);
-    case MsgType::kTasks: return ReadTasks(f);
-    case MsgType::kStop: return Stop{f.u64()};
-    case MsgType::kShutdown: return Shutdown{};
+    case MsgType::kTaken:
+      return ReadIdList<Taken>(f, &Taken::ids);
+    case MsgType::kStarted:
+      return ReadIdList<Started>(f, &Started::ids);
+    case MsgType::kResult:
+      return ReadResults(f, frames);
+    case MsgType::kBye:
+      return ReadIdList<Bye>(f, &Bye::handed_back);
+    case MsgType::kTasks:
+      return ReadTasks(f);
+    case MsgType::kStop:
+      return Stop{f.u64()};
+    case MsgType::kShutdown:
+      return Shutdown{};
   }
   throw DecodeError("unknown message type " + std::to_string(static_cast<int>(type)));
 }
@@ -263,15 +271,24 @@ Message ReadMessage(const msgpack::object& root, const Frames& frames) {
 
 const char* MsgTypeName(MsgType t) {
   switch (t) {
-    case MsgType::kHello: return "HELLO";
-    case MsgType::kHeartbeat: return "HEARTBEAT";
-    case MsgType::kTaken: return "TAKEN";
-    case MsgType::kResult: return "RESULT";
-    case MsgType::kBye: return "BYE";
-    case MsgType::kTasks: return "TASKS";
-    case MsgType::kStop: return "STOP";
-    case MsgType::kShutdown: return "SHUTDOWN";
-    case MsgType::kStarted: return "STARTED";
+    case MsgType::kHello:
+      return "HELLO";
+    case MsgType::kHeartbeat:
+      return "HEARTBEAT";
+    case MsgType::kTaken:
+      return "TAKEN";
+    case MsgType::kResult:
+      return "RESULT";
+    case MsgType::kBye:
+      return "BYE";
+    case MsgType::kTasks:
+      return "TASKS";
+    case MsgType::kStop:
+      return "STOP";
+    case MsgType::kShutdown:
+      return "SHUTDOWN";
+    case MsgType::kStarted:
+      return "STARTED";
   }
   return "?";
 }

@@ -31,7 +31,7 @@ enum class MsgType : uint8_t {
 const char* MsgTypeName(MsgType t);
 
 struct WorkerInfo {
-  std::string id;     // unique per worker process
+  std::string id;  // unique per worker process
   std::string host;
   uint32_t pid = 0;
   uint32_t slots = 0;  // tasks at once; 0 = "auto" (the job decides from cores)
@@ -58,13 +58,13 @@ struct Taken {
 
 struct ResultItem {
   uint64_t id = 0;
-  std::string error;   // empty = success; else a typed reason (HTTP_404, TIMEOUT, ...)
+  std::string error;  // empty = success; else a typed reason (HTTP_404, TIMEOUT, ...)
   std::string detail;
   std::string result;  // small job-defined JSON text
   uint32_t attempts = 1;
   uint64_t busy_us = 0;
-  std::string bulk;    // raw frame when non-empty
-  std::string bulk2;   // second raw frame when non-empty
+  std::string bulk;   // raw frame when non-empty
+  std::string bulk2;  // second raw frame when non-empty
 };
 
 // Sent only for retried tasks, which a worker runs alone: if the worker then dies, the master
@@ -106,8 +106,7 @@ struct Stop {
 
 struct Shutdown {};
 
-using Message =
-    std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown>;
+using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown>;
 
 // Frames of one multipart message, as bytes.
 using Frames = std::vector<std::string>;

@@ -1,8 +1,9 @@
 #include "worker/completion_queue.h"
 
-#include <stdexcept>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <stdexcept>
 
 namespace zfan::worker {
 

@@ -20,7 +20,7 @@ class CompletionQueue {
   CompletionQueue(const CompletionQueue&) = delete;
   CompletionQueue& operator=(const CompletionQueue&) = delete;
 
-  void Push(Completion c);          // any thread
+  void Push(Completion c);            // any thread
   std::vector<Completion> TakeAll();  // loop thread; also clears the eventfd
   int fd() const { return fd_; }
 

@@ -2,13 +2,14 @@
 // the completion eventfd and the connection monitor; heartbeat on a timer.
 #include "worker/worker.h"
 
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <deque>
 #include <map>
-#include <netdb.h>
 #include <random>
-#include <spdlog/spdlog.h>
 #include <thread>
-#include <unistd.h>
 #include <unordered_set>
 #include <zmq.hpp>
 
@@ -89,12 +90,12 @@ class WorkerLoop {
   zmq::socket_t monitor_{ctx_, zmq::socket_type::pair};
   CompletionQueue completions_;
   std::map<uint64_t, JobRun> runs_;
-  uint64_t job_id_ = 0;  // the job whose tasks we hold
+  uint64_t job_id_ = 0;                  // the job whose tasks we hold
   std::deque<jobs::TaskSpec> waiting_;   // normal tasks not yet given to the runner
   std::deque<jobs::TaskSpec> suspects_;  // retried tasks: each runs alone (see proto::Started)
   bool isolating_ = false;
-  std::unordered_set<uint64_t> held_;    // ids of job_id_ received and not yet reported
-  uint32_t slots_ = 1;  // tasks at once for the current job
+  std::unordered_set<uint64_t> held_;  // ids of job_id_ received and not yet reported
+  uint32_t slots_ = 1;                 // tasks at once for the current job
   bool connected_ = false;
   bool shutdown_ = false;
   uint64_t bad_frames_ = 0;
@@ -166,7 +167,8 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
   if (!run) {  // cannot run this job here: report each task as failed, so nothing waits on us
     std::vector<proto::ResultItem> items;
     for (const auto& t : msg.items) {
-      items.push_back({.id = t.id, .error = "UNKNOWN_JOB",
+      items.push_back({.id = t.id,
+                       .error = "UNKNOWN_JOB",
                        .detail = "worker cannot run job '" + msg.job_name + "'"});
     }
     SendResults(msg.job_id, items);
@@ -237,10 +239,14 @@ void WorkerLoop::OnCompletions() {
       isolating_ = false;  // the only running task of an isolated run has ended
     }
     auto& o = c.outcome;
-    by_job[c.job_id].push_back({.id = o.id, .error = std::move(o.error),
-                                .detail = std::move(o.detail), .result = std::move(o.result),
-                                .attempts = o.attempts, .busy_us = o.busy_us,
-                                .bulk = std::move(o.bulk), .bulk2 = std::move(o.bulk2)});
+    by_job[c.job_id].push_back({.id = o.id,
+                                .error = std::move(o.error),
+                                .detail = std::move(o.detail),
+                                .result = std::move(o.result),
+                                .attempts = o.attempts,
+                                .busy_us = o.busy_us,
+                                .bulk = std::move(o.bulk),
+                                .bulk2 = std::move(o.bulk2)});
   }
   for (auto& [job_id, items] : by_job) SendResults(job_id, items);
   // Retire runners of old jobs once idle.
@@ -252,7 +258,8 @@ void WorkerLoop::OnControl() {
   while (auto frames = TryRecvFrames(control_)) {
     auto msg = proto::Decode(*frames);
     if (!msg.ok()) {
-      if (bad_frames_++ == 0) spdlog::warn("dropped a bad control message: {}", msg.status().message());
+      if (bad_frames_++ == 0)
+        spdlog::warn("dropped a bad control message: {}", msg.status().message());
       continue;
     }
     if (std::holds_alternative<proto::Shutdown>(*msg)) {
@@ -383,8 +390,8 @@ ExitCode WorkerLoop::Run() {
     if (!connected_ && job_id_ == 0) {
       double waited = SecondsBetween(started, now);
       if (opt_.master_timeout_s > 0 && waited > opt_.master_timeout_s) {
-        std::fprintf(stderr, "zfan: no master answered at %s within %g s\n",
-                     opt_.endpoint.c_str(), opt_.master_timeout_s);
+        std::fprintf(stderr, "zfan: no master answered at %s within %g s\n", opt_.endpoint.c_str(),
+                     opt_.master_timeout_s);
         return ExitCode::kRuntime;
       }
       if (!announced_wait && waited > 2) {

@@ -9,11 +9,11 @@ namespace zfan::worker {
 
 struct WorkerOptions {
   std::string endpoint = "tcp://127.0.0.1:5557";
-  uint32_t slots = 0;             // tasks at once; 0 = one per core
-  std::string id;                 // default: host-pid-random
+  uint32_t slots = 0;  // tasks at once; 0 = one per core
+  std::string id;      // default: host-pid-random
   uint32_t heartbeat_ms = 1000;
-  double master_timeout_s = 0;    // give up if no master within this long; 0 = wait forever
-  double drain_timeout_s = 10;    // on SIGTERM: wait this long for running tasks
+  double master_timeout_s = 0;  // give up if no master within this long; 0 = wait forever
+  double drain_timeout_s = 10;  // on SIGTERM: wait this long for running tasks
 };
 
 ExitCode RunWorker(const WorkerOptions& options);

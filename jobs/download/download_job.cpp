@@ -3,13 +3,14 @@
 // list order, so names are deterministic. fold() re-checks what a worker sent and writes it.
 #include "jobs/download/download_job.h"
 
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <cstdlib>
-#include <mutex>
-#include <utility>
 #include <fstream>
 #include <map>
-#include <spdlog/spdlog.h>
+#include <mutex>
+#include <utility>
 
 #include "common/atomic_file.h"
 #include "common/sha256.h"
@@ -120,7 +121,9 @@ class DownloadJob final : public MasterJob {
   }
 
   uint64_t task_count() const override { return urls_.size(); }
-  TaskSpec make_task(uint64_t index) const override { return {.id = index, .payload = urls_[index]}; }
+  TaskSpec make_task(uint64_t index) const override {
+    return {.id = index, .payload = urls_[index]};
+  }
   std::string describe(TaskId id) const override { return id < urls_.size() ? urls_[id] : "?"; }
   std::string joblog_note(TaskId id) const override {
     std::lock_guard lock(mu_);
@@ -138,8 +141,10 @@ class DownloadJob final : public MasterJob {
   Status fold(TaskOutcome& o, bool from_journal) override {
     if (o.id >= urls_.size()) return ProtocolError("no such task");
     if (from_journal) return FoldJournaled(o);
-    if (o.bulk.size() > opt_.max_bytes) return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
-    if (!download::DetectImageType(o.bulk)) return ProtocolError("BAD_TYPE: not a JPEG, PNG or GIF");
+    if (o.bulk.size() > opt_.max_bytes)
+      return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
+    if (!download::DetectImageType(o.bulk))
+      return ProtocolError("BAD_TYPE: not a JPEG, PNG or GIF");
     {
       std::lock_guard lock(mu_);
       ++writes_in_progress_;
@@ -191,21 +196,23 @@ class DownloadJob final : public MasterJob {
  private:
   Status LoadLinks() {
     int sources = !opt_.source.empty() + !opt_.album.empty() + !opt_.links.empty();
-    if (sources != 1) return UsageError("choose one source: --source gallery, --album ID or --links FILE");
+    if (sources != 1)
+      return UsageError("choose one source: --source gallery, --album ID or --links FILE");
     if (!opt_.links.empty()) {
       auto list = download::ReadLinkListFile(opt_.links);
       if (!list.ok()) return list.status();
       urls_ = std::move(list->urls);
       duplicates_in_list_ = list->duplicates;
       for (const auto& r : list->rejected) {
-        rejected_.push_back({r.text_prefix, "BAD_URL", "line " + std::to_string(r.line) + ": " + r.reason});
+        rejected_.push_back(
+            {r.text_prefix, "BAD_URL", "line " + std::to_string(r.line) + ": " + r.reason});
       }
       return Status::Ok();
     }
     download::ImgurApi api{.base = opt_.api_base};
     if (const char* id = std::getenv("IMGUR_CLIENT_ID")) api.client_id = id;
-    auto listing = opt_.album.empty() ? download::FetchGallery(api)
-                                      : download::FetchAlbum(api, opt_.album);
+    auto listing =
+        opt_.album.empty() ? download::FetchGallery(api) : download::FetchAlbum(api, opt_.album);
     if (!listing.ok()) return listing.status();
     urls_ = std::move(listing->links);
     duplicates_in_list_ = listing->duplicates;
@@ -334,16 +341,19 @@ MasterJobFactory AddDownloadCli(CLI::App& cmd) {
   cmd.add_option("--api-base", o->api_base, "Imgur API base URL")->capture_default_str();
   cmd.add_option("--out", o->out, "output directory")->capture_default_str();
   cmd.add_option("--max-bytes", o->max_bytes, "largest image accepted")->capture_default_str();
-  cmd.add_option("--per-host", o->per_host, "connections per host, per worker")->capture_default_str();
+  cmd.add_option("--per-host", o->per_host, "connections per host, per worker")
+      ->capture_default_str();
   cmd.add_option("--timeout", o->timeout_s, "seconds per attempt")->capture_default_str();
-  cmd.add_option("--connect-timeout", o->connect_timeout_s, "seconds to connect")->capture_default_str();
+  cmd.add_option("--connect-timeout", o->connect_timeout_s, "seconds to connect")
+      ->capture_default_str();
   cmd.add_option("--retries", o->retries, "retries of timeouts, 5xx and 429 on a worker")
       ->capture_default_str();
   cmd.add_option("--thumbnails", o->thumbnails, "also write SIZE x SIZE thumbnails")
       ->check(CLI::Range(0, 4096));
   return [o]() -> Result<std::unique_ptr<MasterJob>> {
     if (o->max_bytes == 0) return UsageError("--max-bytes must be at least 1");
-    if (o->timeout_s <= 0 || o->connect_timeout_s <= 0) return UsageError("timeouts must be positive");
+    if (o->timeout_s <= 0 || o->connect_timeout_s <= 0)
+      return UsageError("timeouts must be positive");
     return std::unique_ptr<MasterJob>(std::make_unique<DownloadJob>(*o));
   };
 }

@@ -62,8 +62,8 @@ ChunkPrimes PrimesInChunk(Range r, PrimeMethod method, bool want_all) {
 
 std::optional<uint64_t> KnownPrimeCount(uint64_t from, uint64_t to) {
   // pi(10^k), k = 1..13 (OEIS A006880).
-  static constexpr uint64_t kPi[] = {4,        25,        168,        1229,        9592,
-                                     78498,    664579,    5761455,    50847534,    455052511,
+  static constexpr uint64_t kPi[] = {4,          25,          168,         1229,     9592,
+                                     78498,      664579,      5761455,     50847534, 455052511,
                                      4118054813, 37607912018, 346065536839};
   if (from > 2) return std::nullopt;
   uint64_t x = 10;

@@ -109,8 +109,8 @@ class SumJob final : public MasterJob {
 
   void print_result(std::ostream& out) const override {
     out << "sum of range(" << n_ << ") = " << U128ToString(total_) << "  ("
-        << (verified_ok() ? "verified: equals n(n-1)/2" : "NOT verified: expected " +
-                                                              U128ToString(Expected()))
+        << (verified_ok() ? "verified: equals n(n-1)/2"
+                          : "NOT verified: expected " + U128ToString(Expected()))
         << ")\n";
   }
 
@@ -141,7 +141,8 @@ MasterJobFactory AddSumCli(CLI::App& cmd) {
     if (!opts->ranges && *chunk > (2u << 20)) {  // two chunks must fit a TASKS envelope
       return UsageError("--chunk over 2097152 numbers is too large to ship as data; use --ranges");
     }
-    return std::unique_ptr<MasterJob>(std::make_unique<SumJob>(*n, *chunk, opts->ranges, opts->delay_ms));
+    return std::unique_ptr<MasterJob>(
+        std::make_unique<SumJob>(*n, *chunk, opts->ranges, opts->delay_ms));
   };
 }
 

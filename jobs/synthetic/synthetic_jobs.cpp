@@ -17,18 +17,21 @@ enum class Kind { kSleep, kSpin, kEcho };
 
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kSleep: return "sleep";
-    case Kind::kSpin: return "spin";
-    case Kind::kEcho: return "echo";
+    case Kind::kSleep:
+      return "sleep";
+    case Kind::kSpin:
+      return "spin";
+    case Kind::kEcho:
+      return "echo";
   }
   return "?";
 }
 
 struct SyntheticOptions {
   std::string tasks_text = "1000";
-  uint64_t ms = 100;                       // sleep
+  uint64_t ms = 100;                          // sleep
   std::string iterations_text = "200000000";  // spin, as in the seed's MuchCPU
-  uint64_t bytes = 0;                      // echo payload size
+  uint64_t bytes = 0;                         // echo payload size
   int64_t poison_task = -1;
 };
 
@@ -68,12 +71,11 @@ class SyntheticJob final : public MasterJob {
 
   std::string name() const override { return KindName(params_.kind); }
   nlohmann::json worker_params() const override {
-    return {{"ms", params_.ms}, {"iterations", params_.iterations},
+    return {{"ms", params_.ms},
+            {"iterations", params_.iterations},
             {"poison_task", params_.poison_task}};
   }
-  std::string fingerprint() const override {
-    return name() + " tasks=" + std::to_string(tasks_);
-  }
+  std::string fingerprint() const override { return name() + " tasks=" + std::to_string(tasks_); }
   uint64_t task_count() const override { return tasks_; }
   TaskSpec make_task(uint64_t index) const override {
     TaskSpec t{.id = index};
@@ -116,12 +118,14 @@ class SyntheticJob final : public MasterJob {
 MasterJobFactory AddSyntheticCli(Kind kind, CLI::App& cmd) {
   auto opts = std::make_shared<SyntheticOptions>();
   cmd.add_option("--tasks", opts->tasks_text, "number of tasks")->capture_default_str();
-  if (kind == Kind::kSleep) cmd.add_option("--ms", opts->ms, "sleep per task")->capture_default_str();
+  if (kind == Kind::kSleep)
+    cmd.add_option("--ms", opts->ms, "sleep per task")->capture_default_str();
   if (kind == Kind::kSpin) {
     cmd.add_option("--iterations", opts->iterations_text, "loop iterations per task")
         ->capture_default_str();
   }
-  if (kind == Kind::kEcho) cmd.add_option("--bytes", opts->bytes, "payload bytes per task, echoed back");
+  if (kind == Kind::kEcho)
+    cmd.add_option("--bytes", opts->bytes, "payload bytes per task, echoed back");
   cmd.add_option("--poison-task", opts->poison_task,
                  "the worker process dies on this task id (for fault tests)");
   return [opts, kind]() -> Result<std::unique_ptr<MasterJob>> {

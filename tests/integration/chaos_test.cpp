@@ -11,13 +11,13 @@ using std::chrono::milliseconds;
 namespace {
 
 // sum of range(10^7) in 1000 chunks, 5 ms each: about 2 s on 3 one-slot workers.
-const std::vector<std::string> kSlowSum = {"sum", "--n", "10000000", "--chunk", "10000",
-                                           "--delay-ms", "5"};
+const std::vector<std::string> kSlowSum = {"sum",   "--n",        "10000000", "--chunk",
+                                           "10000", "--delay-ms", "5"};
 const char* kSlowSumResult = "49999995000000";
 
 ZfanProcess StartWorker(int port, const std::string& id) {
-  return ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", id, "--heartbeat-ms",
-                      "200", "-q"});
+  return ZfanProcess(
+      {"worker", Endpoint(port), "--slots", "1", "--id", id, "--heartbeat-ms", "200", "-q"});
 }
 
 std::vector<std::string> MasterArgs(int port, const std::string& joblog,
@@ -68,8 +68,8 @@ TEST_CASE("a worker frozen past the dead timeout is requeued; its late results a
   TempDir dir;
   auto frozen = StartWorker(port, "frozen");
   auto w2 = StartWorker(port, "w2");
-  ZfanProcess master(MasterArgs(port, dir / "log.tsv",
-                                {"--expect-workers", "2", "--shutdown-workers", "-v"}));
+  ZfanProcess master(
+      MasterArgs(port, dir / "log.tsv", {"--expect-workers", "2", "--shutdown-workers", "-v"}));
   WaitForProgress(dir / "log.tsv", 150);
   frozen.Signal(SIGSTOP);
   REQUIRE(WaitUntil([&] { return master.err().find("declared dead") != std::string::npos; },
@@ -133,10 +133,24 @@ TEST_CASE("a master killed with -9 mid-count resumes to the exact prime count", 
   int port = FreePortTriple();
   TempDir dir;
   auto a = StartWorker(port, "a");
-  std::vector<std::string> args{"master", "primes", "--to", "1e9", "--chunk", "1e6",
-                                "--method", "sieve", "--port", std::to_string(port),
-                                "--journal", dir / "journal", "--joblog", dir / "log1.tsv",
-                                "--expect-workers", "1", "--json", "-q"};
+  std::vector<std::string> args{"master",
+                                "primes",
+                                "--to",
+                                "1e9",
+                                "--chunk",
+                                "1e6",
+                                "--method",
+                                "sieve",
+                                "--port",
+                                std::to_string(port),
+                                "--journal",
+                                dir / "journal",
+                                "--joblog",
+                                dir / "log1.tsv",
+                                "--expect-workers",
+                                "1",
+                                "--json",
+                                "-q"};
   {
     ZfanProcess first(args);
     WaitForProgress(dir / "log1.tsv", 300);
@@ -174,8 +188,8 @@ TEST_CASE("a straggling worker's tasks get speculative copies and the first resu
   int port = FreePortTriple();
   TempDir dir;
   // A long heartbeat: frozen, it must look slow (speculation), not dead (requeue).
-  auto slow = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "slow",
-                           "--heartbeat-ms", "5000", "-q"});
+  auto slow = ZfanProcess(
+      {"worker", Endpoint(port), "--slots", "1", "--id", "slow", "--heartbeat-ms", "5000", "-q"});
   auto fast = ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", "fast", "-q"});
   ZfanProcess master({"master", "sleep", "--tasks", "30", "--ms", "100", "--port",
                       std::to_string(port), "--expect-workers", "2", "--joblog", dir / "log.tsv",

@@ -53,8 +53,7 @@ TEST_CASE("binding a public address without --insecure is refused (exit 2)", "[c
 }
 
 TEST_CASE("a worker whose master never answers gives up after --master-timeout (exit 3)", "[cli]") {
-  ExpectUsageError({"worker", Endpoint(FreePortTriple()), "--master-timeout", "1"}, 3,
-                   "no master");
+  ExpectUsageError({"worker", Endpoint(FreePortTriple()), "--master-timeout", "1"}, 3, "no master");
 }
 
 TEST_CASE("a worker given an unresolvable host fails at once (exit 3)", "[cli]") {
@@ -66,10 +65,10 @@ TEST_CASE("a bad endpoint is a usage error (exit 2)", "[cli]") {
 }
 
 TEST_CASE("--expect-workers that never come times out with exit 4", "[cli]") {
-  RunResult r = RunZfan({"master", "sleep", "--tasks", "1", "--port",
-                         std::to_string(FreePortTriple()), "--expect-workers", "1",
-                         "--wait-timeout", "1"},
-                        std::chrono::milliseconds(20000));
+  RunResult r =
+      RunZfan({"master", "sleep", "--tasks", "1", "--port", std::to_string(FreePortTriple()),
+               "--expect-workers", "1", "--wait-timeout", "1"},
+              std::chrono::milliseconds(20000));
   CHECK(r.exit_code == 4);
   CHECK(r.err.find("0 of 1 workers") != std::string::npos);
 }

@@ -10,7 +10,8 @@ using namespace zfan::testing;
 namespace {
 
 ZfanProcess StartWorker(int port, const std::string& id) {
-  return ZfanProcess({"worker", Endpoint(port), "--slots", "1", "--id", id, "--heartbeat-ms", "200"});
+  return ZfanProcess(
+      {"worker", Endpoint(port), "--slots", "1", "--id", id, "--heartbeat-ms", "200"});
 }
 
 uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
@@ -35,9 +36,8 @@ TEST_CASE("two separately started workers both get tasks and the sum is exact", 
   auto a = StartWorker(port, "wa");  // workers first: they wait for the master
   auto b = StartWorker(port, "wb");
   ZfanProcess master({"master", "sum", "--n", "2000000", "--chunk", "1000", "--delay-ms", "1",
-                      "--port",
-                      std::to_string(port), "--expect-workers", "2", "--wait-timeout", "30",
-                      "--json", "-q", "--shutdown-workers"});
+                      "--port", std::to_string(port), "--expect-workers", "2", "--wait-timeout",
+                      "30", "--json", "-q", "--shutdown-workers"});
   REQUIRE(master.Wait() == 0);
   auto j = master.json();
   CHECK(j["result"]["sum"] == "1999999000000");
@@ -72,8 +72,8 @@ TEST_CASE("a worker that leaves cleanly mid-job loses nothing", "[cluster]") {
   auto a = StartWorker(port, "leaver");
   auto b = StartWorker(port, "stayer");
   ZfanProcess master({"master", "sleep", "--tasks", "40", "--ms", "50", "--port",
-                      std::to_string(port), "--expect-workers", "2", "--joblog",
-                      dir / "log.tsv", "--json", "-q"});
+                      std::to_string(port), "--expect-workers", "2", "--joblog", dir / "log.tsv",
+                      "--json", "-q"});
   REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 12; },
                     std::chrono::milliseconds(20000)));
   a.Signal(SIGTERM);

@@ -53,8 +53,10 @@ RunResult Download(const std::vector<std::string>& job_args, const std::string& 
                    int workers = 2, std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"master", "download"};
   args.insert(args.end(), job_args.begin(), job_args.end());
-  std::vector<std::string> common{"--out", out, "--local-workers", std::to_string(workers),
-                                  "--port", std::to_string(FreePortTriple()), "--json", "-q"};
+  std::vector<std::string> common{"--out",           out,
+                                  "--local-workers", std::to_string(workers),
+                                  "--port",          std::to_string(FreePortTriple()),
+                                  "--json",          "-q"};
   args.insert(args.end(), common.begin(), common.end());
   args.insert(args.end(), extra.begin(), extra.end());
   return RunZfan(args, milliseconds(180000));
@@ -106,7 +108,8 @@ TEST_CASE("API errors give a clear message and exit 3", "[download]") {
   REQUIRE(server.start().ok());
   TempDir dir;
   setenv("IMGUR_CLIENT_ID", "wrong-id", 1);
-  RunResult unauthorized = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "o");
+  RunResult unauthorized =
+      Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "o");
   CHECK(unauthorized.exit_code == 3);
   CHECK(unauthorized.err.find("401") != std::string::npos);
   CHECK(unauthorized.err.find("wrong-id") == std::string::npos);
@@ -145,9 +148,9 @@ TEST_CASE("each server fault gives its typed reason and nothing lands outside --
   links.push_back(server.url("/redirect/2/" + img));
   links.push_back("file:///etc/passwd");
   WriteLines(dir / "links.txt", links);
-  RunResult r = Download({"--links", dir / "links.txt", "--max-bytes", "1000000", "--timeout",
-                          "3", "--retries", "1"},
-                         dir / "out", 2, {"--max-attempts", "1"});
+  RunResult r = Download(
+      {"--links", dir / "links.txt", "--max-bytes", "1000000", "--timeout", "3", "--retries", "1"},
+      dir / "out", 2, {"--max-attempts", "1"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
   auto j = r.json();
@@ -212,7 +215,8 @@ TEST_CASE("a hostile link list gets clear per-URL errors and writes nothing outs
   ImgurTestServer server(SmallCatalogue(2));
   REQUIRE(server.start().ok());
   TempDir dir;
-  std::vector<std::string> links{"file:///etc/passwd", "ftp://127.0.0.1/x.jpg",
+  std::vector<std::string> links{"file:///etc/passwd",
+                                 "ftp://127.0.0.1/x.jpg",
                                  "javascript:alert(1)",
                                  server.url("/i/../../../etc/passwd"),
                                  server.url("/i/%2e%2e%2f%2e%2e%2fescape.jpg"),
@@ -267,10 +271,11 @@ TEST_CASE("a master killed with -9 mid-download resumes: every file once, no tem
   TempDir dir;
   WriteLines(dir / "links.txt", server.image_urls());
   int port = FreePortTriple();
-  std::vector<std::string> args{"master", "download", "--links", dir / "links.txt", "--out",
-                                dir / "out", "--local-workers", "1", "--worker-slots", "2",
-                                "--port", std::to_string(port), "--joblog", dir / "log.tsv",
-                                "--json", "-q"};
+  std::vector<std::string> args{
+      "master",    "download",           "--links",  dir / "links.txt", "--out",
+      dir / "out", "--local-workers",    "1",        "--worker-slots",  "2",
+      "--port",    std::to_string(port), "--joblog", dir / "log.tsv",   "--json",
+      "-q"};
   {
     ZfanProcess first(args);
     REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 25; },
@@ -294,12 +299,14 @@ TEST_CASE("a full disk fails the files that do not fit, cleanly, and the master 
   fs::create_directory(dir / "out");
   std::string mount = "mount -t tmpfs -o size=160k tmpfs " + dir / "out" + " 2>/dev/null";
   if (std::system(mount.c_str()) != 0) {
-    WARN("SKIPPED: cannot mount a small tmpfs here (needs root); the full-disk path is still "
-         "covered by atomic_file_test");
+    WARN(
+        "SKIPPED: cannot mount a small tmpfs here (needs root); the full-disk path is still "
+        "covered by atomic_file_test");
     return;
   }
   WriteLines(dir / "links.txt", server.image_urls());
-  RunResult r = Download({"--links", dir / "links.txt"}, dir / "out", 2, {"--journal", dir / "journal"});
+  RunResult r =
+      Download({"--links", dir / "links.txt"}, dir / "out", 2, {"--journal", dir / "journal"});
   auto files = FilesIn(dir / "out");
   std::system(("umount " + dir / "out").c_str());
   INFO(r.err);
@@ -311,7 +318,8 @@ TEST_CASE("a full disk fails the files that do not fit, cleanly, and the master 
   auto expected = Expected(server);
   for (const auto& [name, sha] : files) {
     CHECK(name.rfind(".zfan-tmp", 0) != 0);  // no temp file left behind
-    CHECK(expected[name] == sha);           // what was written is whole
+    CHECK(expected[name] == sha);            // what was written is whole
   }
-  for (const auto& f : j["failures"]) CHECK(f["detail"].get<std::string>().find("disk full") != std::string::npos);
+  for (const auto& f : j["failures"])
+    CHECK(f["detail"].get<std::string>().find("disk full") != std::string::npos);
 }

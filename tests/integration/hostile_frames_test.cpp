@@ -26,7 +26,7 @@ std::vector<std::vector<std::string>> HostileMessages() {
   msgs.push_back({""});
   msgs.push_back({std::string("\xdd\xff\xff\xff\xff", 5)});  // array claiming 2^32-1 items
   msgs.push_back({std::string("\xdb\xff\xff\xff\xff", 5)});  // str claiming 4 GB
-  msgs.push_back({Packed([](auto& pk) {  // a HELLO from protocol version 99
+  msgs.push_back({Packed([](auto& pk) {                      // a HELLO from protocol version 99
     pk.pack_array(3);
     pk.pack(99);
     pk.pack(1);
@@ -43,14 +43,15 @@ std::vector<std::vector<std::string>> HostileMessages() {
 
 void SendAll(zmq::socket_t& s, const std::vector<std::string>& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
-    s.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore
-                                                         : zmq::send_flags::none);
+    s.send(zmq::buffer(frames[i]),
+           i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
   }
 }
 
 }  // namespace
 
-TEST_CASE("the master drops hostile frames, counts them, and still gets the exact sum", "[hostile]") {
+TEST_CASE("the master drops hostile frames, counts them, and still gets the exact sum",
+          "[hostile]") {
   int port = FreePortTriple();
   ZfanProcess master({"master", "sum", "--n", "200000", "--chunk", "100", "--port",
                       std::to_string(port), "--expect-workers", "1", "--wait-timeout", "30",

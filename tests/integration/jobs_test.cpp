@@ -41,8 +41,8 @@ TEST_CASE("the sum in --ranges mode is exact beyond 64 bits", "[jobs]") {
 
 TEST_CASE("primes in [10, 2.5e6) number 183068 with the sieve and with trial division", "[jobs]") {
   for (std::string method : {"sieve", "trial"}) {
-    auto j = RunJob({"primes", "--from", "10", "--to", "2500000", "--method", method,
-                     "--local-workers", "2"});
+    auto j = RunJob(
+        {"primes", "--from", "10", "--to", "2500000", "--method", method, "--local-workers", "2"});
     INFO("method " << method);
     CHECK(j["result"]["count"] == 183068);
     CHECK(j["result"]["first"] == nlohmann::json({11, 13, 17, 19, 23, 29, 31, 37, 41, 43}));
@@ -89,8 +89,8 @@ TEST_CASE("synthetic jobs complete every task; echo returns the exact bytes", "[
 
 TEST_CASE("the human-readable output has a per-worker table and the verified result", "[jobs]") {
   int port = FreePortTriple();
-  RunResult r = RunZfan({"master", "sum", "--n", "100000", "--local-workers", "2", "--port",
-                         std::to_string(port)});
+  RunResult r = RunZfan(
+      {"master", "sum", "--n", "100000", "--local-workers", "2", "--port", std::to_string(port)});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("worker") != std::string::npos);
   CHECK(CountLines(r.out, "local-") == 2);
