@@ -61,6 +61,8 @@ void Scheduler::OnTaken(const std::string& worker, const std::vector<TaskId>& id
       it->second.worker = worker;
       it->second.sent_at = now;  // age counts from receipt, for straggler detection
       held.insert(id);
+    } else if (it->second.copies > 0 && it->second.worker != worker) {
+      it->second.copy_taken = true;
     }
   }
 }
@@ -79,7 +81,7 @@ void Scheduler::Forget(TaskId id) {
     auto h = held_.find(it->second.worker);
     if (h != held_.end()) h->second.erase(id);
   }
-  if (it->second.speculated && spec_copies_ > 0) --spec_copies_;
+  spec_copies_ -= std::min<size_t>(spec_copies_, it->second.copies);
   in_flight_.erase(it);
 }
 
@@ -169,7 +171,14 @@ std::vector<TaskId> Scheduler::OnWorkerDead(const std::string& worker) {
     auto it = in_flight_.find(id);
     if (it != in_flight_.end() && it->second.started_alone) blamed.push_back(id);
   }
-  if (blamed.empty()) blamed = held;
+  // Without a STARTED report the culprit is unknown: tasks on their first try take a strike,
+  // tasks already struck do not (their STARTED may have died with the worker), so an innocent
+  // task that shared a worker with a poison task is never failed for it.
+  if (blamed.empty()) {
+    for (TaskId id : held) {
+      if (strikes_.count(id) == 0) blamed.push_back(id);
+    }
+  }
   for (TaskId id : blamed) {
     if (Blame(id)) failed_for_good.push_back(id);
   }
@@ -198,8 +207,12 @@ std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
           std::chrono::duration<double>(config_.speculate_after_median * median_task_seconds())));
   for (auto& [id, f] : in_flight_) {
     if (copies.size() >= max) break;
-    if (f.speculated || f.worker.empty() || now - f.sent_at < threshold) continue;
+    if (f.worker.empty() || now - f.sent_at < threshold) continue;
+    bool copy_stuck = f.copies > 0 && !f.copy_taken && now - f.copy_sent_at > lease_;
+    if (f.copies > 0 && (!copy_stuck || f.copies >= config_.max_copies)) continue;
     f.speculated = true;
+    ++f.copies;
+    f.copy_sent_at = now;
     ++spec_copies_;
     ++stats_.speculated;
     copies.push_back({id, f.attempt});

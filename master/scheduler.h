@@ -23,6 +23,9 @@ struct SchedulerConfig {
   uint32_t max_attempts = 3;            // worker-reported failures or blamed deaths per task
   Millis lease{5000};                   // sent but not TAKEN for this long -> requeue
   double speculate_after_median = 3.0;  // straggler: older than this many median task times
+  // A copy nobody took within the lease (stuck in a frozen worker's pipe: PUSH cannot choose the
+  // idle worker) is sent again, up to this many copies per task.
+  uint32_t max_copies = 3;
   Millis speculate_min_age{1000};
 };
 
@@ -91,6 +94,9 @@ class Scheduler {
     uint32_t attempt = 1;
     bool started_alone = false;  // reported STARTED (retried task running alone)
     bool speculated = false;
+    uint32_t copies = 0;      // speculative copies sent
+    bool copy_taken = false;  // another worker TAKEN a copy
+    TimePoint copy_sent_at{};
   };
 
   void Requeue(TaskId id);

@@ -201,6 +201,9 @@ void WorkerLoop::Pump() {
     jobs::TaskSpec t = std::move(suspects_.front());
     suspects_.pop_front();
     Send(proto::Started{info_.id, job_id_, {t.id}});
+    // Give the I/O thread a moment to put STARTED on the wire: if this task kills the process,
+    // the master must hear of it first to blame it. Suspect tasks are rare (only after a death).
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     isolating_ = true;
     ++run.running;
     run.runner->submit(std::move(t));

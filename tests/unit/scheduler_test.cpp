@@ -309,9 +309,11 @@ TEST_CASE("stragglers are copied only when nothing waits and past max(min age, 3
   CHECK(s.stats().speculated == 3);
   CHECK(s.outstanding() == 5 + 3);
 
-  // At most once per task.
+  // At most once per task once another worker has taken the copy.
+  s.OnTaken("c", {1, 2, 3}, t0 + Millis(7001));
   auto later = s.Stragglers(5, t0 + Millis(20000));
   CHECK(Sorted(Ids(later)) == std::vector<TaskId>{4, 5});
+  s.OnTaken("c", {4, 5}, t0 + Millis(20001));
   CHECK(s.Stragglers(5, t0 + Millis(60000)).empty());
   CHECK(s.stats().speculated == 5);
 
@@ -322,6 +324,25 @@ TEST_CASE("stragglers are copied only when nothing waits and past max(min age, 3
   CHECK(s.stats().speculation_won == 1);
   CHECK(s.stats().duplicates == 1);
   CHECK(s.outstanding() == 3 + 3);  // 3, 4, 5 with their copies
+}
+
+TEST_CASE("a speculative copy nobody took within the lease is sent again, at most max_copies",
+          "[scheduler]") {
+  SchedulerConfig config;
+  config.speculate_min_age = Millis(1000);
+  config.lease = Millis(2000);
+  config.max_copies = 2;
+  Scheduler s(2, config);
+  SendAndTake(s, 2, "a", t0);
+  s.OnResult(0, "a", 1000);
+  CHECK(Ids(s.Stragglers(5, t0 + Millis(1500))) == std::vector<TaskId>{1});
+  CHECK(s.Stragglers(5, t0 + Millis(3000)).empty());  // the copy has had 1.5 s of a 2 s lease
+  CHECK(Ids(s.Stragglers(5, t0 + Millis(4000))) == std::vector<TaskId>{1});  // stuck: again
+  CHECK(s.Stragglers(5, t0 + Millis(60000)).empty());  // max_copies reached
+  CHECK(s.stats().speculated == 2);
+  CHECK(s.outstanding() == 1 + 2);
+  CHECK(s.OnResult(1, "b", 10) == ResultKind::kFirst);
+  CHECK(s.outstanding() == 0);
 }
 
 TEST_CASE("no straggler is copied before any task has finished", "[scheduler]") {
