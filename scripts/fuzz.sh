@@ -32,7 +32,7 @@ for target in "${TARGETS[@]}"; do
   mkdir -p "$corpus"
   cp -r "tests/fuzz/corpus/$target/." "$corpus/"
   log=$SCRATCH/$target.log
-  echo "== $target: ${FUZZ_SECONDS}s on $(ls "$corpus" | wc -l) seed(s)"
+  echo "== $target: ${FUZZ_SECONDS}s on $(find "$corpus" -type f | wc -l) seed(s)"
   status=0
   "$BUILD_DIR/tests/fuzz/$target" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -timeout=30 \
     -print_final_stats=1 -artifact_prefix="$ARTIFACTS/$target-" "$corpus" >"$log" 2>&1 ||
@@ -46,7 +46,7 @@ for target in "${TARGETS[@]}"; do
     crashes=1
     failed=1
     tail -n 60 "$log"
-    echo "!! $target crashed (exit $status); input kept as: $(ls "$ARTIFACTS" | grep "^$target-" | tr '\n' ' ')"
+    echo "!! $target crashed (exit $status); input kept as: $(find "$ARTIFACTS" -name "$target-*" | tr '\n' ' ')"
     echo "!! reproduce: $BUILD_DIR/tests/fuzz/$target $ARTIFACTS/$target-<file>"
   else
     grep -E '^(INFO: seed corpus|Done )' "$log" || true

@@ -8,7 +8,7 @@ ZFAN=${1:?usage: two_hosts_test.sh ZFAN_BINARY}
 ID=$$
 NET=10.$((200 + ID % 50)).$((ID % 250)).0  # inside our own namespaces only
 BR=zfbr$ID
-HOSTS=(m$ID a$ID b$ID)
+HOSTS=("m$ID" "a$ID" "b$ID")
 WORK=$(mktemp -d)
 
 cleanup() {
