@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/journal_line.h"
 #include "common/status.h"
 
 namespace zfan::master {
 
-struct JournalEntry {
-  uint64_t id;
-  std::string result;
-};
+using zfan::FormatJournalLine;
+using zfan::JournalEntry;
+using zfan::ParseJournalLine;
 
 struct JournalContents {
   std::string job;
@@ -30,13 +30,6 @@ struct JournalContents {
 
 // Reads a journal; a missing file is an empty journal. A torn last line is ignored.
 Result<JournalContents> ReadJournal(const std::string& path);
-
-// One entry line, as JournalWriter::Append writes it (without the '\n'). Never throws: any bytes
-// in `result` are accepted (invalid UTF-8 is stored with U+FFFD replacements).
-std::string FormatJournalLine(uint64_t id, std::string_view result);
-
-// Parses one entry line (not the header); nullopt for a torn or malformed line. Never throws.
-std::optional<JournalEntry> ParseJournalLine(std::string_view line);
 
 class JournalWriter {
  public:

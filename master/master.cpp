@@ -70,9 +70,9 @@ class MasterLoop {
   Status WaitForWorkers();
   void Turn(Millis timeout);
   void ReceiveAll();
-  void Handle(const proto::Message& msg);
+  void Handle(proto::Message& msg);  // results are moved out of it
   void HandleHello(const proto::WorkerInfo& info);
-  void HandleResults(const proto::Results& r);
+  void HandleResults(proto::Results& r);
   void HandleItem(const std::string& worker, proto::ResultItem& item);
   struct Completion {  // a successful task, kept until its result is journaled
     std::string worker;
@@ -336,7 +336,7 @@ void MasterLoop::HandleHello(const proto::WorkerInfo& info) {
   }
 }
 
-void MasterLoop::Handle(const proto::Message& msg) {
+void MasterLoop::Handle(proto::Message& msg) {
   TimePoint now = Clock::now();
   if (const auto* m = std::get_if<proto::Hello>(&msg)) return HandleHello(m->worker);
   if (const auto* m = std::get_if<proto::Heartbeat>(&msg)) return HandleHello(m->worker);
@@ -350,8 +350,8 @@ void MasterLoop::Handle(const proto::Message& msg) {
     if (m->job_id == job_id_) sched_->OnStarted(m->worker_id, m->ids);
     return;
   }
-  if (const auto* m = std::get_if<proto::Results>(&msg)) {
-    return HandleResults(const_cast<proto::Results&>(*m));
+  if (auto* m = std::get_if<proto::Results>(&msg)) {
+    return HandleResults(*m);
   }
   if (const auto* m = std::get_if<proto::Bye>(&msg)) {
     workers_.MarkLeft(m->worker_id);
@@ -364,13 +364,13 @@ void MasterLoop::Handle(const proto::Message& msg) {
   CountBadFrame("a worker", "a master-to-worker message arrived on the results socket");
 }
 
-void MasterLoop::HandleResults(const proto::Results& r) {
+void MasterLoop::HandleResults(proto::Results& r) {
   workers_.TouchId(r.worker_id, Clock::now());
   if (r.job_id != job_id_) {
     report_.stale += r.items.size();
     return;
   }
-  for (auto& item : const_cast<proto::Results&>(r).items) HandleItem(r.worker_id, item);
+  for (auto& item : r.items) HandleItem(r.worker_id, item);
 }
 
 void MasterLoop::HandleItem(const std::string& worker, proto::ResultItem& item) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/atomic_file.h"
+#include "common/journal_line.h"
 #include "common/sha256.h"
 #include "common/work_pool.h"
 #include "jobs/download/download_runner.h"
@@ -57,14 +58,14 @@ std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
-    auto entry = nlohmann::json::parse(line, nullptr, false);
-    if (!entry.is_object() || !entry.contains("r") || !entry["r"].is_string()) continue;
-    auto r = nlohmann::json::parse(entry["r"].get<std::string>(), nullptr, false);
+    auto entry = ParseJournalLine(line);
+    if (!entry) continue;
+    auto r = nlohmann::json::parse(entry->result, nullptr, false);
     if (!r.is_object() || !r.contains("url") || !r.contains("file") || !r.contains("sha256")) {
       continue;
     }
     if (!r["url"].is_string() || !r["file"].is_string() || !r["sha256"].is_string()) continue;
-    previous[r["url"]] = {r["file"], r["sha256"], entry["r"]};
+    previous[r["url"]] = {r["file"], r["sha256"], entry->result};
   }
   return previous;
 }
