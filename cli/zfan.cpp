@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdio>
 
+#include "common/allocator.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
 #include "jobs/registry.h"
@@ -75,6 +76,7 @@ bool CheckJobName(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  zfan::KeepLargeBuffersInHeap();
   CLI::App app{"zfan: fan work out from one master to many workers over ZeroMQ"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("zfan ") + ZFAN_VERSION);

@@ -123,6 +123,7 @@ class MasterLoop {
   TimePoint last_timers_{};
   TimePoint drain_deadline_{};
   bool draining_ = false;
+  bool tasks_blocked_ = false;  // the last batch found every worker pipe full
 };
 
 Status MasterLoop::Bind() {
@@ -530,14 +531,17 @@ void MasterLoop::FillWindow(TimePoint now) {
   while (sched_->outstanding() < window && sched_->HasWaiting()) {
     uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
     uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
-    // Half a slot's depth per batch: a worker works on one batch while the next waits in its pipe.
-    uint64_t per_batch = std::max<uint64_t>(depth / 2, 1);
+    // Half a worker's share of the window per batch: a worker works on one batch while the next
+    // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
+    uint64_t per_worker = slots / std::max<uint64_t>(workers_.alive_count(), 1);
+    uint64_t per_batch = std::max<uint64_t>(per_worker * depth / 2, 1);
     size_t n =
         std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
     auto batch = sched_->NextBatch(n, now);
     if (batch.empty()) break;
     if (!SendTasks(batch)) {  // no connected worker can take it now
       sched_->Unsend(batch);
+      tasks_blocked_ = true;  // Turn wakes up when a pipe has room again
       break;
     }
   }
@@ -550,9 +554,12 @@ void MasterLoop::FillWindow(TimePoint now) {
 }
 
 void MasterLoop::Turn(Millis timeout) {
-  zmq::pollitem_t items[] = {{results_.handle(), 0, ZMQ_POLLIN, 0}};
+  // Also wake up when a worker's pipe has room for the batch that did not fit: waiting for the
+  // next result instead would leave workers with free slots idle.
+  zmq::pollitem_t items[] = {{results_.handle(), 0, ZMQ_POLLIN, 0},
+                             {tasks_.handle(), 0, ZMQ_POLLOUT, 0}};
   try {
-    zmq::poll(items, 1, timeout);
+    zmq::poll(items, tasks_blocked_ ? 2 : 1, timeout);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
@@ -560,6 +567,7 @@ void MasterLoop::Turn(Millis timeout) {
   CollectFolds();
   TimePoint now = Clock::now();
   Timers(now);
+  tasks_blocked_ = false;
   if (!sched_->Finished()) FillWindow(now);
   if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());
 }
