@@ -343,7 +343,10 @@ void MasterLoop::Handle(proto::Message& msg) {
   if (const auto* m = std::get_if<proto::Heartbeat>(&msg)) return HandleHello(m->worker);
   if (const auto* m = std::get_if<proto::Taken>(&msg)) {
     workers_.TouchId(m->worker_id, now);
-    if (m->job_id == job_id_) sched_->OnTaken(m->worker_id, m->ids, now);
+    if (m->job_id != job_id_) return;
+    sched_->OnTaken(m->worker_id, m->ids, now);
+    if (WorkerRecord* w = workers_.Find(m->worker_id))
+      w->peak_held = std::max<uint64_t>(w->peak_held, sched_->held_by(m->worker_id));
     return;
   }
   if (const auto* m = std::get_if<proto::Started>(&msg)) {

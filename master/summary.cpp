@@ -28,6 +28,7 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
                   {"tasks", w.tasks},
                   {"failures", w.failures},
                   {"busy_s", w.busy_us / 1e6},
+                  {"peak_held", w.peak_held},
                   {"alive", w.alive},
                   {"deaths", w.deaths}});
   }

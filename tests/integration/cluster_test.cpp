@@ -147,3 +147,16 @@ TEST_CASE("local workers die with a master killed by -9 (no orphans)", "[cluster
     CHECK(WaitUntil([&] { return ProcessGone(pid); }, std::chrono::milliseconds(30000)));
   }
 }
+
+// The master must refill a worker's pipe as soon as it has room, not at the next result: with
+// 100 slots and 1 s tasks, the worker holds all 100 at once (it held 2 when the master waited).
+TEST_CASE("a worker with many slots is kept full of long tasks", "[cluster]") {
+  auto r = RunZfan({"master", "sleep", "--tasks", "200", "--ms", "1000", "--local-workers", "1",
+                    "--worker-slots", "100", "--port", std::to_string(FreePortTriple()),
+                    "--json", "-q"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["result"]["completed"] == 200);
+  REQUIRE(j["workers"].size() == 1);
+  CHECK(j["workers"][0]["peak_held"].get<uint64_t>() >= 100);
+}
