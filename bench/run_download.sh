@@ -7,7 +7,8 @@
 # Results: bench/results/download.json (hyperfine), download.md, download.dat, download.svg.
 # usage: bench/run_download.sh [--quick]   (--quick: 200 images, one run each)
 # env:   ZFAN, HTTPD, PYTHON, WORKDIR (default /tmp/zfan-bench-download), PORT (default 25657),
-#        SKIP_SEQUENTIAL=1 (leave out the ~55 s/run sequential seed)
+#        SKIP_SEQUENTIAL=1 (leave out the ~55 s/run sequential seed), OUT_DIRS (where the
+#        downloads go, default WORKDIR), TAG (suffix of the results files)
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "$0")" && pwd)"
@@ -17,6 +18,10 @@ HTTPD="${HTTPD:-$ROOT/build/tests/fixtures/zfan-test-httpd}"
 PY="${PYTHON:-/usr/bin/python3}"
 W="${WORKDIR:-/tmp/zfan-bench-download}"
 PORT="${PORT:-25657}"
+# Where the downloaded files go: the floor is a network floor, so OUT_DIRS=/dev/shm/... takes the
+# disk out of the comparison; the default (on disk) includes zfan's fsyncs. TAG names the results.
+D="${OUT_DIRS:-$W}"
+TAG="${TAG:-}"
 OUT="$BENCH/results"
 SEEDS="$BENCH/seeds"
 IMAGES=1000 MIN_BYTES=51200 MAX_BYTES=512000 LATENCY_MS=50
@@ -29,7 +34,7 @@ done
 for bin in "$ZFAN" "$HTTPD"; do
   [[ -x "$bin" ]] || { echo "run_download.sh: $bin missing; build it: cmake --build build -j2" >&2; exit 2; }
 done
-rm -rf "$W" && mkdir -p "$W" "$OUT"
+rm -rf "$W" && mkdir -p "$W" "$D" "$OUT"
 # Time a private copy: a rebuild of build/cli/zfan during the run must not change (or break) it.
 cp "$ZFAN" "$W/zfan" && ZFAN="$W/zfan"
 source "$BENCH/lib.sh"
@@ -64,7 +69,7 @@ BW=$(awk '{b += $1; t += $3 - $2} END {printf "%.0f", b / t}' "$W/bw.txt")
 echo "   loopback bandwidth (body transfer): $((BW / 1000000)) MB/s" >&2
 
 # One config file for curl --parallel: url/output pairs.
-awk -v d="$W/out-curl" '{n = split($0, p, "/"); print "url = " $0; print "output = " d "/" p[n]}' \
+awk -v d="$D/out-curl" '{n = split($0, p, "/"); print "url = " $0; print "output = " d "/" p[n]}' \
   "$W/links.txt" > "$W/links.curl"
 
 verify() {  # verify DIR NAME: every catalogue file present in DIR and byte-identical
@@ -87,25 +92,27 @@ add() {  # add slow|fast NAME DIR COMMAND
 }
 # hyperfine -N runs --prepare without a shell too, so the glob needs its own sh (without it the
 # dirs survive and zfan finds every file already there).
-prep="sh -c 'rm -rf $W/out-*'"
-[[ "${SKIP_SEQUENTIAL:-0}" == 1 ]] || add slow "download_sequential.py [1]" "$W/out-seq" "$PY $SEEDS/download_sequential.py $W/links.txt $W/out-seq"
-add fast "download_threads.py, ThreadPoolExecutor(8) [8]" "$W/out-thr" "$PY $SEEDS/download_threads.py $W/links.txt $W/out-thr 8"
-add fast "download_pool.py, Pool(8) [8]" "$W/out-pool" "$PY $SEEDS/download_pool.py $W/links.txt $W/out-pool 8"
-add fast "download_asyncio.py, aiohttp [100]" "$W/out-aio" "$PY $SEEDS/download_asyncio.py $W/links.txt $W/out-aio 100"
+prep="sh -c 'rm -rf $D/out-*'"
+[[ "${SKIP_SEQUENTIAL:-0}" == 1 ]] || add slow "download_sequential.py [1]" "$D/out-seq" "$PY $SEEDS/download_sequential.py $W/links.txt $D/out-seq"
+add fast "download_threads.py, ThreadPoolExecutor(8) [8]" "$D/out-thr" "$PY $SEEDS/download_threads.py $W/links.txt $D/out-thr 8"
+add fast "download_pool.py, Pool(8) [8]" "$D/out-pool" "$PY $SEEDS/download_pool.py $W/links.txt $D/out-pool 8"
+add fast "download_asyncio.py, aiohttp [100]" "$D/out-aio" "$PY $SEEDS/download_asyncio.py $W/links.txt $D/out-aio 100"
 if command -v aria2c >/dev/null; then
-  add fast "aria2c -j 32 [32]" "$W/out-aria2" \
-    "aria2c -q -j 32 --file-allocation=none --auto-file-renaming=false --allow-overwrite=true -d $W/out-aria2 -i $W/links.txt"
+  add fast "aria2c -j 32 [32]" "$D/out-aria2" \
+    "aria2c -q -j 32 --file-allocation=none --auto-file-renaming=false --allow-overwrite=true -d $D/out-aria2 -i $W/links.txt"
 fi
-add fast "curl --parallel-max 32 [32]" "$W/out-curl" \
-  "sh -c 'mkdir -p $W/out-curl && curl -s --fail --parallel --parallel-max 32 -K $W/links.curl'"
+for conns in 32 128; do  # 128: what the machine and server allow a lean C client at that width
+  add fast "curl --parallel-max $conns [$conns]" "$D/out-curl" \
+    "sh -c 'mkdir -p $D/out-curl && curl -s --fail --parallel --parallel-max $conns -K $W/links.curl'"
+done
 
 ZFAN_DOWNLOAD=0
 if "$ZFAN" master download --help >/dev/null 2>&1; then
   ZFAN_DOWNLOAD=1
   for conns in 8 32 128; do  # 2 local workers × conns/2 transfers (and connections) each
     port=$((PORT + conns))
-    add fast "zfan download, 2 workers × $((conns / 2)) [$conns]" "$W/out-zfan$conns" \
-      "$ZFAN master -q --port $port download --links $W/links.txt --out $W/out-zfan$conns --local-workers 2 --worker-slots $((conns / 2)) --per-host $((conns / 2))"
+    add fast "zfan download, 2 workers × $((conns / 2)) [$conns]" "$D/out-zfan$conns" \
+      "$ZFAN master -q --port $port download --links $W/links.txt --out $D/out-zfan$conns --local-workers 2 --worker-slots $((conns / 2)) --per-host $((conns / 2))"
   done
 else
   echo "   zfan master download does not exist yet: its rows stay TODO" >&2
@@ -134,14 +141,14 @@ for entry in "${dirs[@]}"; do
   verify "$dir" "$name"
 done
 
-"$PY" - "$W/slow.json" "$W/fast.json" "$OUT/download.json" <<'PYEOF'
+"$PY" - "$W/slow.json" "$W/fast.json" "$OUT/download$TAG.json" <<'PYEOF'
 import json, sys
 results = []
 for p in sys.argv[1:3]:
     results += json.load(open(p))['results']
 json.dump({'results': results}, open(sys.argv[3], 'w'), indent=1)
 PYEOF
-"$PY" "$BENCH/report_download.py" "$OUT/download.json" "$N" "$TOTAL_BYTES" "$BW" "$LATENCY_MS" \
-  "$W/verify.txt" "$ZFAN_DOWNLOAD" "$OUT/download.dat" > "$OUT/download.md"
+"$PY" "$BENCH/report_download.py" "$OUT/download$TAG.json" "$N" "$TOTAL_BYTES" "$BW" "$LATENCY_MS" \
+  "$W/verify.txt" "$ZFAN_DOWNLOAD" "$OUT/download$TAG.dat" > "$OUT/download$TAG.md"
 if command -v gnuplot >/dev/null; then gnuplot -e "results='$OUT'" "$BENCH/plot.gnuplot"; fi
-cat "$OUT/download.md"
+cat "$OUT/download$TAG.md"

@@ -317,7 +317,7 @@ void MasterLoop::ReceiveAll() {
   for (int n = 0; n < 20000; ++n) {
     auto frames = TryRecvFrames(results_, &peer);
     if (!frames) return;
-    auto msg = proto::Decode(*frames);
+    auto msg = proto::Decode(std::move(*frames));
     if (!msg.ok()) {
       CountBadFrame(peer, msg.status().message());
       continue;
@@ -521,7 +521,7 @@ bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
     avg_payload_bytes_ = (7 * avg_payload_bytes_ + t.payload.size()) / 8;
     msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
   }
-  return SendFrames(tasks_, proto::Encode(msg), /*dontwait=*/true);
+  return SendFrames(tasks_, proto::Encode(proto::Message(std::move(msg))), /*dontwait=*/true);
 }
 
 void MasterLoop::FillWindow(TimePoint now) {

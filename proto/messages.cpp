@@ -170,7 +170,8 @@ struct EncodeVisitor {
   void operator()(const Shutdown&) { PackHeader(pk, MsgType::kShutdown, 0); }
 };
 
-Results ReadResults(Fields& f, const Frames& frames) {
+// The bulk frames are moved into the items: an image body is not copied on its way in.
+Results ReadResults(Fields& f, Frames& frames) {
   Results m;
   m.worker_id = f.str();
   m.job_id = f.u64();
@@ -178,7 +179,7 @@ Results ReadResults(Fields& f, const Frames& frames) {
   size_t next_frame = 1;
   auto take_frame = [&]() -> std::string {
     if (next_frame >= frames.size()) throw DecodeError("result: a bulk frame is missing");
-    return frames[next_frame++];
+    return std::move(frames[next_frame++]);
   };
   m.items.reserve(items.size);
   for (uint32_t k = 0; k < items.size; ++k) {
@@ -227,7 +228,7 @@ M ReadIdList(Fields& f, std::vector<uint64_t> M::*ids) {
   return m;
 }
 
-Message ReadMessage(const msgpack::object& root, const Frames& frames) {
+Message ReadMessage(const msgpack::object& root, Frames& frames) {
   Fields f(root, 2, "envelope");
   uint64_t version = f.u64();
   if (version != kProtocolVersion) {
@@ -293,21 +294,37 @@ const char* MsgTypeName(MsgType t) {
   return "?";
 }
 
-Frames Encode(const Message& msg) {
-  Frames frames(1);
+namespace {
+std::string EncodeEnvelope(const Message& msg) {
   EncodeVisitor v;
   std::visit(v, msg);
-  frames[0].assign(v.buf.data(), v.buf.size());
-  if (const auto* r = std::get_if<Results>(&msg)) {
-    for (const auto& it : r->items) {
-      if (!it.bulk.empty()) frames.push_back(it.bulk);
-      if (!it.bulk2.empty()) frames.push_back(it.bulk2);
+  return std::string(v.buf.data(), v.buf.size());
+}
+}  // namespace
+
+Frames Encode(Message&& msg) {
+  Frames frames{EncodeEnvelope(msg)};
+  if (auto* r = std::get_if<Results>(&msg)) {
+    for (auto& it : r->items) {
+      if (!it.bulk.empty()) frames.push_back(std::move(it.bulk));
+      if (!it.bulk2.empty()) frames.push_back(std::move(it.bulk2));
     }
   }
   return frames;
 }
 
+Frames Encode(const Message& msg) {
+  // Only a Results message has bulk worth moving; the others encode from the original.
+  if (std::holds_alternative<Results>(msg)) return Encode(Message(msg));
+  return Frames{EncodeEnvelope(msg)};
+}
+
 Result<Message> Decode(const Frames& frames, const DecodeLimits& limits) {
+  Frames copy = frames;
+  return Decode(std::move(copy), limits);
+}
+
+Result<Message> Decode(Frames&& frames, const DecodeLimits& limits) {
   if (frames.empty()) return ProtocolError("empty message");
   if (frames.size() > limits.max_frames) return ProtocolError("too many frames");
   if (frames[0].size() > limits.max_envelope_bytes) return ProtocolError("envelope too large");

@@ -112,9 +112,13 @@ using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tas
 using Frames = std::vector<std::string>;
 
 Frames Encode(const Message& msg);
+// The same, but a Results message's bulk frames are moved out of `msg`, not copied.
+Frames Encode(Message&& msg);
 
 // Decodes one multipart message. Never throws: malformed, oversized or wrong-version input gives a
 // non-ok Status (kProtocol) whose message says what was wrong.
 Result<Message> Decode(const Frames& frames, const DecodeLimits& limits = DefaultLimits());
+// The same, but bulk frames are moved into the message, not copied; `frames` is left unspecified.
+Result<Message> Decode(Frames&& frames, const DecodeLimits& limits = DefaultLimits());
 
 }  // namespace zfan::proto

@@ -73,6 +73,8 @@ class WorkerLoop {
   void OnMonitorEvent();
   void Heartbeat(TimePoint now);
   void Send(const proto::Message& m) { SendFrames(results_, proto::Encode(m)); }
+  // For results: the bodies go to ZeroMQ without a copy; `m` is consumed.
+  void SendMoving(proto::Message&& m) { SendFrames(results_, proto::Encode(std::move(m))); }
   std::vector<uint64_t> HandBack();
   void Leave();
   size_t LocalLoad() const;
@@ -217,18 +219,19 @@ void WorkerLoop::Pump() {
 }
 
 void WorkerLoop::SendResults(uint64_t job_id, std::vector<proto::ResultItem>& items) {
-  proto::Results msg{info_.id, job_id, {}};
+  std::vector<proto::ResultItem> batch;
   size_t bulk = 0;
+  auto send_batch = [&] {
+    SendMoving(proto::Results{info_.id, job_id, std::move(batch)});
+    batch.clear();
+    bulk = 0;
+  };
   for (auto& item : items) {
     bulk += item.bulk.size() + item.bulk2.size();
-    msg.items.push_back(std::move(item));
-    if (msg.items.size() >= kMaxItemsPerResult || bulk >= kMaxBulkPerResult) {
-      Send(msg);
-      msg.items.clear();
-      bulk = 0;
-    }
+    batch.push_back(std::move(item));
+    if (batch.size() >= kMaxItemsPerResult || bulk >= kMaxBulkPerResult) send_batch();
   }
-  if (!msg.items.empty()) Send(msg);
+  if (!batch.empty()) send_batch();
   items.clear();
 }
 

@@ -510,3 +510,28 @@ TEST_CASE("mutated valid encodings never decode into a crash or an exception", "
   }
   CHECK(mutations >= 2000);
 }
+
+// The worker sends image bodies with Encode(Message&&) and the master decodes them with
+// Decode(Frames&&): both must give the same frames and items as the copying forms.
+TEST_CASE("moving Encode and Decode give the same bytes as the copying ones", "[proto]") {
+  Results original = SampleResults();
+  original.items[2].bulk = std::string(300 * 1024, 'j');  // a body worth moving
+  const Frames copied = Encode(Message{original});
+  Message to_move{original};
+  Frames moved = Encode(std::move(to_move));
+  CHECK(moved == copied);
+
+  auto decoded = Decode(std::move(moved));
+  REQUIRE(decoded.ok());
+  const auto& got = std::get<Results>(*decoded);
+  REQUIRE(got.items.size() == original.items.size());
+  for (size_t i = 0; i < got.items.size(); ++i) {
+    INFO("item " << i);
+    CHECK(got.items[i].bulk == original.items[i].bulk);
+    CHECK(got.items[i].bulk2 == original.items[i].bulk2);
+    CHECK(got.items[i].result == original.items[i].result);
+  }
+  // A hostile RESULT is refused the same way by the moving form.
+  Frames short_frames(copied.begin(), copied.begin() + 2);
+  CHECK_FALSE(Decode(std::move(short_frames)).ok());
+}
