@@ -52,7 +52,9 @@ bool PortFree(int port) {
 
 int FreePortTriple() {
   static std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 59000);
+  // Below the kernel's ephemeral range (32768+ by default): the outgoing connections of tests
+  // running in parallel take ports there at any moment, so "free now" would not last.
+  std::uniform_int_distribution<int> pick(10000, 32000);
   for (int tries = 0; tries < 1000; ++tries) {
     int p = pick(rng);
     if (PortFree(p) && PortFree(p + 1) && PortFree(p + 2)) return p;
