@@ -109,10 +109,16 @@ done
 ZFAN_DOWNLOAD=0
 if "$ZFAN" master download --help >/dev/null 2>&1; then
   ZFAN_DOWNLOAD=1
-  for conns in 8 32 128; do  # 2 local workers × conns/2 transfers (and connections) each
-    port=$((PORT + conns))
-    add fast "zfan download, 2 workers × $((conns / 2)) [$conns]" "$D/out-zfan$conns" \
-      "$ZFAN master -q --port $port download --links $W/links.txt --out $D/out-zfan$conns --local-workers 2 --worker-slots $((conns / 2)) --per-host $((conns / 2))"
+  # 1 or 2 local workers sharing `conns` transfers (and connections): one curl multi handle
+  # serves them all with the least overhead, two share the CPU work of 128.
+  for conns in 8 32 128; do
+    for workers in 1 2; do
+      port=$((PORT + conns + 300 * workers))
+      per=$((conns / workers))
+      add fast "zfan download, $workers worker$( ((workers > 1)) && echo s) × $per [$conns]" \
+        "$D/out-zfan$conns-$workers" \
+        "$ZFAN master -q --port $port download --links $W/links.txt --out $D/out-zfan$conns-$workers --local-workers $workers --worker-slots $per --per-host $per"
+    done
   done
 else
   echo "   zfan master download does not exist yet: its rows stay TODO" >&2

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <algorithm>
 #include <thread>
 
 namespace zfan {
@@ -80,8 +81,11 @@ std::optional<int> ChildProcess::Poll() {
 
 std::optional<int> ChildProcess::WaitFor(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Most children asked to stop are gone within a few ms: look again soon, then less often.
+  auto pause = std::chrono::milliseconds(1);
   while (!Poll() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }
   return status_;
 }

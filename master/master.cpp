@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -65,6 +66,7 @@ class MasterLoop {
   Status OpenJoblog();
   void TakeJobsOwnKnowledge();
   Status StartLocalWorkers();
+  Status Prepare();
   Status SpawnLocalWorker();
   void SuperviseLocalWorkers();
   Status WaitForWorkers();
@@ -91,7 +93,7 @@ class MasterLoop {
   bool SendTasks(const std::vector<Dispatch>& batch);
   uint64_t WindowSlots() const;
   uint64_t IdleSlots() const;
-  uint32_t Depth() const;
+  double Depth() const;
   void Publish(const proto::Message& msg);
   void StopWorkers();
   ExitCode Finish();
@@ -502,15 +504,18 @@ uint64_t MasterLoop::IdleSlots() const {
   return idle;
 }
 
-// Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
-// pipelined deeply (and batched) while long tasks are handed out nearly one at a time.
+// Tasks each slot should hold: the one running plus kPipelineSeconds of work queued behind it, so
+// tiny tasks are pipelined deeply (and batched) while long ones are handed out nearly one per
+// slot: 50 ms downloads get 1.2 per slot. More than that would only queue tasks on one worker
+// that another could start, which at the end of a job costs up to a whole task time.
 // Big payloads (sum chunks shipped as data) are capped by bytes, so a batch stays a few MB.
-uint32_t MasterLoop::Depth() const {
+double MasterLoop::Depth() const {
   if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
   double task_s = std::max(sched_->median_task_seconds(), 1e-6);
-  uint32_t by_time = static_cast<uint32_t>(kPipelineSeconds / task_s) + 1;
-  uint64_t by_bytes = kMaxBatchBytes / std::max<uint64_t>(avg_payload_bytes_, 1);
-  return std::clamp<uint32_t>(std::min<uint64_t>(by_time, by_bytes), 2, kMaxDepth);
+  double by_time = 1 + kPipelineSeconds / task_s;
+  double by_bytes =
+      static_cast<double>(kMaxBatchBytes) / static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
+  return std::clamp(std::min(by_time, by_bytes), 1.0, static_cast<double>(kMaxDepth));
 }
 
 bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
@@ -528,8 +533,12 @@ void MasterLoop::FillWindow(TimePoint now) {
   if (draining_) return;
   uint64_t slots = WindowSlots();
   if (slots == 0) return;
-  uint64_t depth = Depth();
-  uint64_t window = slots * depth;
+  double depth = Depth();
+  uint64_t unfinished = sched_->total() - sched_->done_count() - sched_->failed_count();
+  // The last window's worth: no more than a task per slot, so none of the last tasks waits queued
+  // on one worker while another worker's slot is free (PUSH, not the master, picks the worker).
+  if (unfinished < slots * depth + slots) depth = 1;
+  auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding_.size() > 4 * window) return;  // the sink's disk is behind: let it catch up
   while (sched_->outstanding() < window && sched_->HasWaiting()) {
     uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
@@ -537,7 +546,7 @@ void MasterLoop::FillWindow(TimePoint now) {
     // Half a worker's share of the window per batch: a worker works on one batch while the next
     // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
     uint64_t per_worker = slots / std::max<uint64_t>(workers_.alive_count(), 1);
-    uint64_t per_batch = std::max<uint64_t>(per_worker * depth / 2, 1);
+    auto per_batch = std::max<uint64_t>(static_cast<uint64_t>(per_worker * depth / 2), 1);
     size_t n =
         std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
     auto batch = sched_->NextBatch(n, now);
@@ -584,7 +593,7 @@ void MasterLoop::StopWorkers() {
   if (opt_.shutdown_workers) Publish(proto::Shutdown{});
   for (auto& child : local_) child.Signal(SIGTERM);
   for (auto& child : local_) child.WaitFor(Millis(3000));
-  ReceiveAll();    // their BYEs
+  if (sched_) ReceiveAll();  // their BYEs (none to count if the job never got prepared)
   local_.clear();  // stops any still running
 }
 
@@ -624,23 +633,33 @@ ExitCode MasterLoop::Finish() {
   return ExitCode::kOk;
 }
 
+// The job's input, the scheduler, the journal (and what it already holds) and the joblog.
+Status MasterLoop::Prepare() {
+  if (Status s = job_->prepare(); !s.ok()) return s;
+  sched_ = std::make_unique<Scheduler>(
+      job_->task_count(),
+      SchedulerConfig{.max_attempts = opt_.max_attempts, .lease = Millis(opt_.lease_ms)});
+  if (Status s = OpenJournal(); !s.ok()) return s;
+  TakeJobsOwnKnowledge();
+  return OpenJoblog();
+}
+
 ExitCode MasterLoop::Run() {
   InstallStopSignalHandlers();
   params_json_ = job_->worker_params().dump();
   if (Status s = Bind(); !s.ok()) return PrintError(s), ExitCodeFor(s);
-  if (Status s = job_->prepare(); !s.ok()) return PrintError(s), ExitCodeFor(s);
-  sched_ = std::make_unique<Scheduler>(
-      job_->task_count(),
-      SchedulerConfig{.max_attempts = opt_.max_attempts, .lease = Millis(opt_.lease_ms)});
-  if (Status s = OpenJournal(); !s.ok()) return PrintError(s), ExitCodeFor(s);
-  TakeJobsOwnKnowledge();
-  if (Status s = OpenJoblog(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  // Local workers start (exec, connect) while the job reads its input; they wait for tasks.
+  if (Status s = StartLocalWorkers(); !s.ok()) return PrintError(s), ExitCodeFor(s);
+  if (Status s = Prepare(); !s.ok()) {
+    PrintError(s);
+    StopWorkers();
+    return ExitCodeFor(s);
+  }
   std::fprintf(
       stderr,
       "zfan master: job %s, %llu tasks on %s; start workers elsewhere with:  zfan worker %s\n",
       job_->name().c_str(), static_cast<unsigned long long>(sched_->total()),
       endpoints_.tasks().c_str(), WorkerEndpoint().c_str());
-  if (Status s = StartLocalWorkers(); !s.ok()) return PrintError(s), ExitCodeFor(s);
   if (Status s = WaitForWorkers(); !s.ok()) {
     PrintError(s);
     StopWorkers();

@@ -14,7 +14,7 @@ Scheduler::Scheduler(uint64_t total, SchedulerConfig config)
       done_(total, false),
       failed_(total, false) {}
 
-void Scheduler::AdaptLease(uint32_t depth) {
+void Scheduler::AdaptLease(double depth) {
   auto drain = std::chrono::duration<double>(3.0 * depth * median_task_seconds());
   lease_ = std::max(config_.lease, std::chrono::duration_cast<Millis>(drain));
 }

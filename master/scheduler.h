@@ -70,7 +70,7 @@ class Scheduler {
   void RequeueExpiredLeases(TimePoint now);
   // The lease in force: at least config.lease, and longer while a worker's queue of `depth`
   // tasks takes longer than that to drain (a busy worker reads its next batch only then).
-  void AdaptLease(uint32_t depth);
+  void AdaptLease(double depth);
   // Speculative copies of stragglers, at most `max`, when nothing else is waiting.
   std::vector<Dispatch> Stragglers(size_t max, TimePoint now);
 
