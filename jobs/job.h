@@ -101,8 +101,9 @@ class MasterJob {
   virtual Status check_resume() const { return Status::Ok(); }
   // Journal used when the user gives none ("" = no journal).
   virtual std::string default_journal() const { return ""; }
-  // Extra joblog column for a finished task (e.g. the file written).
+  // Extra joblog column for a finished task (e.g. the file written), and its heading.
   virtual std::string joblog_note(TaskId /*id*/) const { return ""; }
+  virtual std::string joblog_note_heading() const { return "note"; }
 };
 
 // Called by a TaskRunner whenever a task ends. Must be thread-safe.

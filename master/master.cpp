@@ -229,7 +229,8 @@ Status MasterLoop::OpenJoblog() {
   if (opt_.joblog.empty()) return Status::Ok();
   joblog_.open(opt_.joblog, std::ios::out | std::ios::trunc);
   if (!joblog_) return IoError("cannot write --joblog file '" + opt_.joblog + "'");
-  joblog_ << "task\tworker\tattempts\tbytes\tseconds\tstatus\tdetail\tnote\n";
+  joblog_ << job_->task_noun() << "\tworker\tattempts\tbytes\tseconds\tstatus\tdetail\t"
+          << job_->joblog_note_heading() << '\n';
   return Status::Ok();
 }
 

@@ -126,6 +126,7 @@ class DownloadJob final : public MasterJob {
     return {.id = index, .payload = urls_[index]};
   }
   std::string describe(TaskId id) const override { return id < urls_.size() ? urls_[id] : "?"; }
+  std::string joblog_note_heading() const override { return "file"; }
   std::string joblog_note(TaskId id) const override {
     std::lock_guard lock(mu_);
     return id < names_.size() ? names_[id] : "";

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "common/sha256.h"
 #include "tests/fixtures/imgur_server.h"
@@ -98,9 +99,28 @@ TEST_CASE("the album and links sources download the same files", "[download]") {
   REQUIRE(album.exit_code == 0);
   CHECK(FilesIn(dir / "album") == Expected(server));
   WriteLines(dir / "links.txt", server.image_urls());
-  RunResult links = Download({"--links", dir / "links.txt"}, dir / "links");
+  RunResult links =
+      Download({"--links", dir / "links.txt"}, dir / "links", 2, {"--joblog", dir / "log.tsv"});
   REQUIRE(links.exit_code == 0);
   CHECK(FilesIn(dir / "links") == Expected(server));
+  // The joblog: a header naming the columns, then one OK line per URL with the file it became.
+  std::istringstream log(ReadFile(dir / "log.tsv"));
+  std::string line;
+  REQUIRE(std::getline(log, line));
+  CHECK(line == "url\tworker\tattempts\tbytes\tseconds\tstatus\tdetail\tfile");
+  std::map<std::string, std::string> file_of_url;
+  while (std::getline(log, line)) {
+    std::vector<std::string> cols;
+    std::istringstream fields(line);
+    for (std::string col; std::getline(fields, col, '\t');) cols.push_back(col);
+    REQUIRE(cols.size() == 8);
+    CHECK(cols[5] == "OK");
+    CHECK(file_of_url.emplace(cols[0], cols[7]).second);  // each URL once
+  }
+  REQUIRE(file_of_url.size() == server.images().size());
+  for (const auto& url : server.image_urls()) {
+    CHECK(file_of_url[url] == url.substr(url.rfind('/') + 1));
+  }
 }
 
 TEST_CASE("API errors give a clear message and exit 3", "[download]") {
