@@ -505,18 +505,17 @@ uint64_t MasterLoop::IdleSlots() const {
   return idle;
 }
 
-// Tasks each slot should hold: the one running plus kPipelineSeconds of work queued behind it, so
-// tiny tasks are pipelined deeply (and batched) while long ones are handed out nearly one per
-// slot: 50 ms downloads get 1.2 per slot. More than that would only queue tasks on one worker
-// that another could start, which at the end of a job costs up to a whole task time.
-// Big payloads (sum chunks shipped as data) are capped by bytes, so a batch stays a few MB.
+// Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
+// pipelined deeply (and batched), and at least 2, so a slot never waits a round trip to the
+// master for its next task. Big payloads (sum chunks shipped as data) are capped by bytes, so a
+// batch stays a few MB. FillWindow drops to 1 per slot for the last window of the job.
 double MasterLoop::Depth() const {
   if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
   double task_s = std::max(sched_->median_task_seconds(), 1e-6);
   double by_time = 1 + kPipelineSeconds / task_s;
   double by_bytes =
       static_cast<double>(kMaxBatchBytes) / static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
-  return std::clamp(std::min(by_time, by_bytes), 1.0, static_cast<double>(kMaxDepth));
+  return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
 }
 
 bool MasterLoop::SendTasks(const std::vector<Dispatch>& batch) {
