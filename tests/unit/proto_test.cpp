@@ -91,6 +91,24 @@ Results SampleResults() {
   return r;
 }
 
+// Every field of every item, bulk frames included.
+void CheckSameResults(const Results& got, const Results& want) {
+  CHECK(got.worker_id == want.worker_id);
+  CHECK(got.job_id == want.job_id);
+  REQUIRE(got.items.size() == want.items.size());
+  for (size_t i = 0; i < want.items.size(); ++i) {
+    INFO("item " << i);
+    CHECK(got.items[i].id == want.items[i].id);
+    CHECK(got.items[i].error == want.items[i].error);
+    CHECK(got.items[i].detail == want.items[i].detail);
+    CHECK(got.items[i].result == want.items[i].result);
+    CHECK(got.items[i].attempts == want.items[i].attempts);
+    CHECK(got.items[i].busy_us == want.items[i].busy_us);
+    CHECK(got.items[i].bulk == want.items[i].bulk);
+    CHECK(got.items[i].bulk2 == want.items[i].bulk2);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a HELLO round-trips with every worker field", "[proto]") {
@@ -181,21 +199,7 @@ TEST_CASE("a RESULT with bulk and bulk2 frames carries them as raw frames in ite
   CHECK(frames[2] == m.items[2].bulk2);
   CHECK(frames[3] == m.items[3].bulk2);
 
-  auto got = RoundTrip(m);
-  CHECK(got.worker_id == m.worker_id);
-  CHECK(got.job_id == m.job_id);
-  REQUIRE(got.items.size() == m.items.size());
-  for (size_t i = 0; i < m.items.size(); ++i) {
-    INFO("item " << i);
-    CHECK(got.items[i].id == m.items[i].id);
-    CHECK(got.items[i].error == m.items[i].error);
-    CHECK(got.items[i].detail == m.items[i].detail);
-    CHECK(got.items[i].result == m.items[i].result);
-    CHECK(got.items[i].attempts == m.items[i].attempts);
-    CHECK(got.items[i].busy_us == m.items[i].busy_us);
-    CHECK(got.items[i].bulk == m.items[i].bulk);
-    CHECK(got.items[i].bulk2 == m.items[i].bulk2);
-  }
+  CheckSameResults(RoundTrip(m), m);
 }
 
 TEST_CASE("a RESULT with no items round-trips", "[proto]") {
@@ -523,14 +527,7 @@ TEST_CASE("moving Encode and Decode give the same bytes as the copying ones", "[
 
   auto decoded = Decode(std::move(moved));
   REQUIRE(decoded.ok());
-  const auto& got = std::get<Results>(*decoded);
-  REQUIRE(got.items.size() == original.items.size());
-  for (size_t i = 0; i < got.items.size(); ++i) {
-    INFO("item " << i);
-    CHECK(got.items[i].bulk == original.items[i].bulk);
-    CHECK(got.items[i].bulk2 == original.items[i].bulk2);
-    CHECK(got.items[i].result == original.items[i].result);
-  }
+  CheckSameResults(std::get<Results>(*decoded), original);
   // A hostile RESULT is refused the same way by the moving form.
   Frames short_frames(copied.begin(), copied.begin() + 2);
   CHECK_FALSE(Decode(std::move(short_frames)).ok());
