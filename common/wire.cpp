@@ -1,7 +1,5 @@
 #include "common/wire.h"
 
-#include <type_traits>
-
 namespace zfan {
 
 namespace {
@@ -9,42 +7,26 @@ namespace {
 // Below this a copy is cheaper than a heap-held string and ZeroMQ's free callback.
 constexpr size_t kZeroCopyMinBytes = 64 * 1024;
 
-zmq::message_t ToMessage(const std::string& frame) { return zmq::message_t(frame); }
+void FreeOwnedString(void* /*data*/, void* owner) { delete static_cast<std::string*>(owner); }
 
 zmq::message_t ToMessage(std::string&& frame) {
   if (frame.size() < kZeroCopyMinBytes) return zmq::message_t(frame);
   auto* owned = new std::string(std::move(frame));
-  return zmq::message_t(
-      owned->data(), owned->size(), [](void*, void* hint) { delete static_cast<std::string*>(hint); },
-      owned);
+  return zmq::message_t(owned->data(), owned->size(), FreeOwnedString, owned);
 }
 
-template <class Frames>
-bool SendEach(zmq::socket_t& socket, Frames&& frames, bool dontwait) {
+}  // namespace
+
+bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait) {
   for (size_t i = 0; i < frames.size(); ++i) {
     auto flags = zmq::send_flags::none;
     if (i + 1 < frames.size()) flags = flags | zmq::send_flags::sndmore;
     // Only the first frame may fail with EAGAIN; later frames of a message are queued atomically.
     if (dontwait && i == 0) flags = flags | zmq::send_flags::dontwait;
-    zmq::message_t msg;
-    if constexpr (std::is_lvalue_reference_v<Frames>) {
-      msg = ToMessage(frames[i]);
-    } else {
-      msg = ToMessage(std::move(frames[i]));
-    }
+    zmq::message_t msg = ToMessage(std::move(frames[i]));
     if (!socket.send(msg, flags)) return false;
   }
   return true;
-}
-
-}  // namespace
-
-bool SendFrames(zmq::socket_t& socket, const WireFrames& frames, bool dontwait) {
-  return SendEach(socket, frames, dontwait);
-}
-
-bool SendFrames(zmq::socket_t& socket, WireFrames&& frames, bool dontwait) {
-  return SendEach(socket, std::move(frames), dontwait);
 }
 
 std::optional<WireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer) {

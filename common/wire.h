@@ -11,10 +11,9 @@ namespace zfan {
 using WireFrames = std::vector<std::string>;
 
 // Sends all frames; returns false if the socket would block (only with dontwait) or is closed.
-bool SendFrames(zmq::socket_t& socket, const WireFrames& frames, bool dontwait = false);
-// The same, but large frames are handed to ZeroMQ without a copy (it frees them once sent); the
-// frames are consumed whether or not the send succeeds.
-bool SendFrames(zmq::socket_t& socket, WireFrames&& frames, bool dontwait = false);
+// Large frames are handed to ZeroMQ without a copy (it frees them once sent): pass the frames as
+// an rvalue (e.g. straight from proto::Encode) to avoid copying them into the call.
+bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait = false);
 
 // Receives one whole multipart message without blocking; nullopt if none is waiting. `peer`, if
 // given, receives the sender's address where the transport knows it (TCP), for logging.

@@ -513,8 +513,8 @@ double MasterLoop::Depth() const {
   if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
   double task_s = std::max(sched_->median_task_seconds(), 1e-6);
   double by_time = 1 + kPipelineSeconds / task_s;
-  double by_bytes =
-      static_cast<double>(kMaxBatchBytes) / static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
+  double by_bytes = static_cast<double>(kMaxBatchBytes) /
+                    static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
   return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
 }
 
@@ -540,13 +540,12 @@ void MasterLoop::FillWindow(TimePoint now) {
   if (unfinished < slots * depth + slots) depth = 1;
   auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding_.size() > 4 * window) return;  // the sink's disk is behind: let it catch up
+  uint64_t fair_share = (unfinished + slots - 1) / slots;  // keep the tail spread over workers
+  // Half a worker's share of the window per batch: a worker works on one batch while the next
+  // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
+  uint64_t per_worker = slots / std::max<uint64_t>(workers_.alive_count(), 1);
+  auto per_batch = std::max<uint64_t>(static_cast<uint64_t>(per_worker * depth / 2), 1);
   while (sched_->outstanding() < window && sched_->HasWaiting()) {
-    uint64_t waiting = sched_->total() - sched_->done_count() - sched_->failed_count();
-    uint64_t fair_share = (waiting + slots - 1) / slots;  // keep the tail spread over workers
-    // Half a worker's share of the window per batch: a worker works on one batch while the next
-    // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
-    uint64_t per_worker = slots / std::max<uint64_t>(workers_.alive_count(), 1);
-    auto per_batch = std::max<uint64_t>(static_cast<uint64_t>(per_worker * depth / 2), 1);
     size_t n =
         std::min({per_batch, window - sched_->outstanding(), std::max<uint64_t>(fair_share, 1)});
     auto batch = sched_->NextBatch(n, now);
@@ -594,7 +593,7 @@ void MasterLoop::StopWorkers() {
   for (auto& child : local_) child.Signal(SIGTERM);
   for (auto& child : local_) child.WaitFor(Millis(3000));
   if (sched_) ReceiveAll();  // their BYEs (none to count if the job never got prepared)
-  local_.clear();  // stops any still running
+  local_.clear();            // stops any still running
 }
 
 ProgressSnapshot MasterLoop::Snapshot(TimePoint now) const {

@@ -72,9 +72,8 @@ class WorkerLoop {
   void OnControl();
   void OnMonitorEvent();
   void Heartbeat(TimePoint now);
-  void Send(const proto::Message& m) { SendFrames(results_, proto::Encode(m)); }
-  // For results: the bodies go to ZeroMQ without a copy; `m` is consumed.
-  void SendMoving(proto::Message&& m) { SendFrames(results_, proto::Encode(std::move(m))); }
+  // By value: a result's bodies then move on to ZeroMQ without a copy.
+  void Send(proto::Message m) { SendFrames(results_, proto::Encode(std::move(m))); }
   std::vector<uint64_t> HandBack();
   void Leave();
   size_t LocalLoad() const;
@@ -222,7 +221,7 @@ void WorkerLoop::SendResults(uint64_t job_id, std::vector<proto::ResultItem>& it
   std::vector<proto::ResultItem> batch;
   size_t bulk = 0;
   auto send_batch = [&] {
-    SendMoving(proto::Results{info_.id, job_id, std::move(batch)});
+    Send(proto::Results{info_.id, job_id, std::move(batch)});
     batch.clear();
     bulk = 0;
   };
@@ -262,7 +261,7 @@ void WorkerLoop::OnCompletions() {
 
 void WorkerLoop::OnControl() {
   while (auto frames = TryRecvFrames(control_)) {
-    auto msg = proto::Decode(*frames);
+    auto msg = proto::Decode(std::move(*frames));
     if (!msg.ok()) {
       if (bad_frames_++ == 0)
         spdlog::warn("dropped a bad control message: {}", msg.status().message());
@@ -324,7 +323,7 @@ void WorkerLoop::PollOnce(Millis timeout) {
   if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent();
   if (items[3].revents & ZMQ_POLLIN) {
     if (auto frames = TryRecvFrames(tasks_)) {
-      auto msg = proto::Decode(*frames, proto::TaskLimits());
+      auto msg = proto::Decode(std::move(*frames), proto::TaskLimits());
       auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr;
       if (tasks) {
         OnTasks(*tasks);
@@ -346,7 +345,7 @@ std::vector<uint64_t> WorkerLoop::HandBack() {
   waiting_.clear();
   suspects_.clear();
   while (auto frames = TryRecvFrames(tasks_)) {
-    auto msg = proto::Decode(*frames, proto::TaskLimits());
+    auto msg = proto::Decode(std::move(*frames), proto::TaskLimits());
     if (!msg.ok()) continue;
     if (auto* t = std::get_if<proto::Tasks>(&*msg); t && t->job_id == job_id_) {
       for (const auto& item : t->items) ids.push_back(item.id);

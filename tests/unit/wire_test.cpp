@@ -1,12 +1,12 @@
-// SendFrames/TryRecvFrames over a real (inproc) ZeroMQ pair: the copying and the zero-copy
-// (moving) send deliver the same frames, small and large.
+// SendFrames/TryRecvFrames over a real (inproc) ZeroMQ pair: frames passed as a copy and frames
+// moved in (the zero-copy path for large ones) arrive the same, small and large.
+#include "common/wire.h"
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <zmq.hpp>
-
-#include "common/wire.h"
 
 using zfan::SendFrames;
 using zfan::TryRecvFrames;
