@@ -18,12 +18,6 @@
 
 namespace zfan {
 
-void UniqueFd::reset(int fd) {
-  // close() is not retried on EINTR: on Linux the descriptor is released either way.
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 bool IsSafeFileName(std::string_view name) {
   return !name.empty() && name != "." && name != ".." &&
          name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
