@@ -14,8 +14,8 @@
 
 #include "common/atomic_file.h"
 #include "common/journal_line.h"
-#include "common/sha256.h"
 #include "common/work_pool.h"
+#include "common/xxh128.h"
 #include "jobs/download/download_runner.h"
 #include "jobs/download/file_name.h"
 #include "jobs/download/image_check.h"
@@ -47,12 +47,12 @@ struct DownloadOptions {
 // A file an earlier run wrote, as its journal line says.
 struct PreviousFile {
   std::string file;
-  std::string sha256;
+  std::string xxh128;
   std::string result;
 };
 
 // Reads the url -> file records of an earlier run's journal in --out. Malformed lines are ignored:
-// a record only lets us skip a download after the file on disk is checked against its sha256.
+// a record only lets us skip a download after the file on disk is checked against its hash.
 std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
   std::map<std::string, PreviousFile> previous;
   std::ifstream in(path);
@@ -61,11 +61,11 @@ std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
     auto entry = ParseJournalLine(line);
     if (!entry) continue;
     auto r = nlohmann::json::parse(entry->result, nullptr, false);
-    if (!r.is_object() || !r.contains("url") || !r.contains("file") || !r.contains("sha256")) {
+    if (!r.is_object() || !r.contains("url") || !r.contains("file") || !r.contains("xxh128")) {
       continue;
     }
-    if (!r["url"].is_string() || !r["file"].is_string() || !r["sha256"].is_string()) continue;
-    previous[r["url"]] = {r["file"], r["sha256"], entry->result};
+    if (!r["url"].is_string() || !r["file"].is_string() || !r["xxh128"].is_string()) continue;
+    previous[r["url"]] = {r["file"], r["xxh128"], entry->result};
   }
   return previous;
 }
@@ -97,7 +97,7 @@ class DownloadJob final : public MasterJob {
   std::string fingerprint() const override {
     std::string all;
     for (const auto& u : urls_) all += u + '\n';
-    return "download urls=" + Sha256Hex(all);
+    return "download urls=" + Xxh128Hex(all);
   }
 
   Status prepare() override {
@@ -231,8 +231,8 @@ class DownloadJob final : public MasterJob {
     for (size_t i = 0; i < urls_.size(); ++i) {
       auto it = previous.find(urls_[i]);
       if (it == previous.end() || !IsSafeFileName(it->second.file)) continue;
-      auto sha = Sha256HexOfFile(opt_.out + "/" + it->second.file);
-      if (!sha.ok() || *sha != it->second.sha256) continue;
+      auto hash = Xxh128HexOfFile(opt_.out + "/" + it->second.file);
+      if (!hash.ok() || *hash != it->second.xxh128) continue;
       names_[i] = it->second.file;
       namer_.Reserve(names_[i]);
       already_done_.push_back({i, it->second.result});
@@ -244,7 +244,7 @@ class DownloadJob final : public MasterJob {
 
   // Writes under the task's name; if a different file already has it, takes the next free name.
   // Writer thread.
-  Result<std::string> WriteUnique(TaskId id, const std::string& bytes, const std::string& sha) {
+  Result<std::string> WriteUnique(TaskId id, const std::string& bytes, const std::string& hash) {
     std::string name;
     {
       std::lock_guard lock(mu_);
@@ -254,9 +254,9 @@ class DownloadJob final : public MasterJob {
       auto w = WriteFileAtomically(dir_.get(), name, bytes);
       if (!w.ok()) return w.status();
       if (*w == WriteOutcome::kWritten) break;
-      auto existing = Sha256HexOfFile(opt_.out + "/" + name);
+      auto existing = Xxh128HexOfFile(opt_.out + "/" + name);
       std::lock_guard lock(mu_);
-      if (existing.ok() && *existing == sha) {
+      if (existing.ok() && *existing == hash) {
         ++identical_existing_;
         break;
       }
@@ -287,15 +287,15 @@ class DownloadJob final : public MasterJob {
 
   // Writer thread: the image (and thumbnail) to disk, and the result to journal.
   FoldDone WriteOutcomeFiles(const TaskOutcome& o) {
-    std::string sha = Sha256Hex(o.bulk);
-    auto written = WriteUnique(o.id, o.bulk, sha);
+    std::string hash = Xxh128Hex(o.bulk);
+    auto written = WriteUnique(o.id, o.bulk, hash);
     if (!written.ok()) return {o.id, written.status(), ""};
     if (!o.bulk2.empty()) WriteThumbnail(*written, o.bulk2);
     auto r = nlohmann::json::parse(o.result, nullptr, false);
     if (!r.is_object()) r = nlohmann::json::object();
     r["url"] = urls_[o.id];
     r["file"] = *written;
-    r["sha256"] = sha;
+    r["xxh128"] = hash;
     r["bytes"] = o.bulk.size();
     std::lock_guard lock(mu_);
     if (r.contains("thumb_error")) ++thumb_failures_;

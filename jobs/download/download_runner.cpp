@@ -9,7 +9,7 @@
 namespace zfan::download {
 namespace {
 
-// The small result each download reports; the master adds the file name and the sha256 of what
+// The small result each download reports; the master adds the file name and the XXH3-128 of what
 // it wrote (hashing here too would only double the CPU per byte).
 std::string ResultJson(const FetchResult& r, const std::string& thumb_error) {
   nlohmann::json j = {

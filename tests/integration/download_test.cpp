@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "common/sha256.h"
+#include "tests/fixtures/sha256.h"
 #include "tests/fixtures/imgur_server.h"
 #include "tests/integration/harness.h"
 

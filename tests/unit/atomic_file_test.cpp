@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "common/sha256.h"
+#include "common/xxh128.h"
+#include "tests/fixtures/sha256.h"
 
 namespace fs = std::filesystem;
 using zfan::ErrorCode;
@@ -233,23 +234,30 @@ TEST_CASE("UniqueFd closes its descriptor and moves ownership") {
   CHECK(::fcntl(raw, F_GETFD) == -1);
 }
 
-TEST_CASE("SHA-256 matches the FIPS 180-2 test vectors") {
+TEST_CASE("the tests' SHA-256 matches the FIPS 180-2 test vectors") {
   CHECK(zfan::Sha256Hex("abc") ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(zfan::Sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST_CASE("SHA-256 of a file equals SHA-256 of its bytes") {
+TEST_CASE("XXH3-128 matches what xxh128sum prints") {
+  CHECK(zfan::Xxh128Hex("") == "99aa06d3014798d86001c324468d497f");
+  CHECK(zfan::Xxh128Hex("abc") == "06b05ab6733a618578af5f94892f3950");
+}
+
+TEST_CASE("XXH3-128 of a file, read in blocks, equals that of its bytes") {
   ScratchDir scratch;
   zfan::UniqueFd dir = OpenDir(scratch.path());
-  std::string bytes(300000, 'q');
+  std::string bytes(300000, 'q');  // several read blocks
+  bytes[150000] = 'x';
   REQUIRE(zfan::WriteFileAtomically(dir.get(), "f", bytes).ok());
 
-  auto hashed = zfan::Sha256HexOfFile((scratch.path() / "f").string());
+  auto hashed = zfan::Xxh128HexOfFile((scratch.path() / "f").string());
   REQUIRE(hashed.ok());
-  CHECK(*hashed == zfan::Sha256Hex(bytes));
+  CHECK(*hashed == zfan::Xxh128Hex(bytes));
+  CHECK(*hashed != zfan::Xxh128Hex(std::string(300000, 'q')));
 
-  auto missing = zfan::Sha256HexOfFile((scratch.path() / "missing").string());
+  auto missing = zfan::Xxh128HexOfFile((scratch.path() / "missing").string());
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.status().message(), Catch::Contains("missing"));
 }
