@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <climits>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "common/allocator.h"
 #include "common/exit_codes.h"
@@ -73,10 +75,19 @@ bool CheckJobName(int argc, char** argv) {
   return false;
 }
 
-}  // namespace
+int Main(int argc, char** argv);
 
-int main(int argc, char** argv) {
-  zfan::KeepLargeBuffersInHeap();
+// `zfan ARGS...` as a function call: what a forked local worker runs instead of exec'ing zfan.
+int RunArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> words{"zfan"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  return Main(static_cast<int>(words.size()), argv.data());
+}
+
+int Main(int argc, char** argv) {
   CLI::App app{"zfan: fan work out from one master to many workers over ZeroMQ"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("zfan ") + ZFAN_VERSION);
@@ -134,6 +145,7 @@ int main(int argc, char** argv) {
   zfan::SetupLogging("master", master_verbosity);
   master_opts.verbosity = master_verbosity;
   master_opts.self_exe = SelfExe();
+  master_opts.run_in_child = RunArgs;
   if (master_opts.json) master_opts.quiet = master_opts.quiet || !isatty(STDERR_FILENO);
   for (auto& [cmd, factory] : job_cmds) {
     if (!cmd->parsed()) continue;
@@ -145,4 +157,11 @@ int main(int argc, char** argv) {
     return static_cast<int>(zfan::master::RunMaster(std::move(job).value(), master_opts));
   }
   return static_cast<int>(ExitCode::kUsage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  zfan::KeepLargeBuffersInHeap();
+  return Main(argc, argv);
 }

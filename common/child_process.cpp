@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -27,6 +28,19 @@ void RedirectTo(const std::string& path, int fd) {
   dup2(out, fd);
 }
 
+// In the child, right after fork(): tie its life to the parent's, clear the inherited signal
+// mask, redirect its output. Only async-signal-safe calls. False if the parent is already gone.
+bool PrepareChild(pid_t parent, const SpawnOptions& options) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) return false;  // parent died between fork and prctl
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  RedirectTo(options.stdout_path, STDOUT_FILENO);
+  RedirectTo(options.stderr_path, STDERR_FILENO);
+  return true;
+}
+
 }  // namespace
 
 Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
@@ -39,15 +53,33 @@ Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
   pid_t pid = fork();
   if (pid < 0) return IoError(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);  // parent died between fork and prctl
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    RedirectTo(options.stdout_path, STDOUT_FILENO);
-    RedirectTo(options.stderr_path, STDERR_FILENO);
+    if (!PrepareChild(parent, options)) _exit(127);
     execv(args[0], args.data());
     _exit(127);
+  }
+  return ChildProcess(pid);
+}
+
+Result<ChildProcess> ChildProcess::Fork(const std::function<int()>& body,
+                                        const SpawnOptions& options) {
+  // Buffered output would otherwise be written twice, once by each process.
+  std::fflush(nullptr);
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return IoError(std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (!PrepareChild(parent, options)) _exit(127);
+    // The parent's sockets, pipes and files are not ours: a copy of a listening socket here
+    // would keep its port open after the parent is gone.
+    ::close_range(3, ~0U, 0);
+    if (!options.name.empty()) prctl(PR_SET_NAME, options.name.c_str());
+    int code = 70;  // EX_SOFTWARE, if body throws
+    try {
+      code = body();
+    } catch (...) {
+    }
+    std::fflush(nullptr);
+    _exit(code);  // not exit(): the parent's static objects are not the child's to destroy
   }
   return ChildProcess(pid);
 }

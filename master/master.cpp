@@ -67,7 +67,7 @@ class MasterLoop {
   void TakeJobsOwnKnowledge();
   Status StartLocalWorkers();
   Status Prepare();
-  Status SpawnLocalWorker();
+  Status SpawnLocalWorker(bool at_start);
   void SuperviseLocalWorkers();
   Status WaitForWorkers();
   void Turn(Millis timeout);
@@ -234,7 +234,9 @@ Status MasterLoop::OpenJoblog() {
   return Status::Ok();
 }
 
-Status MasterLoop::SpawnLocalWorker() {
+// At the start the master is small, so a forked worker skips exec and the dynamic loader; a
+// replacement later would keep the master's grown heap mapped copy-on-write, so it is exec'd.
+Status MasterLoop::SpawnLocalWorker(bool at_start) {
   std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
   Endpoints ep = endpoints_;
   ep.host = host;
@@ -251,7 +253,11 @@ Status MasterLoop::SpawnLocalWorker() {
     argv.push_back("--slots");
     argv.push_back(std::to_string(slots));
   }
-  auto child = ChildProcess::Spawn(argv);
+  auto child = [&] {
+    if (!at_start || !opt_.run_in_child) return ChildProcess::Spawn(argv);
+    std::vector<std::string> args(argv.begin() + 1, argv.end());
+    return ChildProcess::Fork([&] { return opt_.run_in_child(args); }, {.name = "zfan worker"});
+  }();
   if (!child.ok()) return child.status();
   local_.push_back(std::move(child).value());
   return Status::Ok();
@@ -259,7 +265,7 @@ Status MasterLoop::SpawnLocalWorker() {
 
 Status MasterLoop::StartLocalWorkers() {
   for (uint32_t i = 0; i < opt_.local_workers; ++i) {
-    if (Status s = SpawnLocalWorker(); !s.ok()) return s;
+    if (Status s = SpawnLocalWorker(/*at_start=*/true); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -277,7 +283,8 @@ void MasterLoop::SuperviseLocalWorkers() {
   std::erase_if(local_, [](ChildProcess& c) { return c.Poll().has_value(); });
   if (draining_ || sched_->Finished()) return;
   for (size_t i = 0; i < exited && local_spawned_ < opt_.local_workers * 4 + 4; ++i) {
-    if (!SpawnLocalWorker().ok()) spdlog::error("could not start a replacement local worker");
+    if (!SpawnLocalWorker(/*at_start=*/false).ok())
+      spdlog::error("could not start a replacement local worker");
   }
 }
 

@@ -1,8 +1,10 @@
 // The master: one process, one event loop — ventilator (tasks PUSH), sink (results PULL), control
 // (PUB), worker registry, scheduler, journal, progress and summary.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/exit_codes.h"
 #include "jobs/job.h"
@@ -30,6 +32,10 @@ struct MasterOptions {
   double progress_interval_s = 0;  // 0 = 0.2 s on a tty, 5 s otherwise
   bool insecure = false;           // allow binding beyond loopback without CURVE
   std::string self_exe;            // the zfan binary, to start local workers
+  // Runs `zfan ARGS...` in the calling process and returns its exit code. When set, the local
+  // workers started with the job are forked from the master and run this, instead of exec'ing
+  // self_exe (see ChildProcess::Fork); replacements for crashed ones are always exec'd.
+  std::function<int(const std::vector<std::string>& args)> run_in_child;
   int verbosity = 1;
 };
 
