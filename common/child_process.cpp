@@ -41,6 +41,15 @@ bool PrepareChild(pid_t parent, const SpawnOptions& options) {
   return true;
 }
 
+void CloseAllAbove2Except(int keep) {
+  if (keep < 3) {
+    ::close_range(3, ~0U, 0);
+    return;
+  }
+  if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+  ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+}
+
 }  // namespace
 
 Result<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
@@ -71,7 +80,7 @@ Result<ChildProcess> ChildProcess::Fork(const std::function<int()>& body,
     if (!PrepareChild(parent, options)) _exit(127);
     // The parent's sockets, pipes and files are not ours: a copy of a listening socket here
     // would keep its port open after the parent is gone.
-    ::close_range(3, ~0U, 0);
+    CloseAllAbove2Except(options.keep_fd);
     if (!options.name.empty()) prctl(PR_SET_NAME, options.name.c_str());
     int code = 70;  // EX_SOFTWARE, if body throws
     try {

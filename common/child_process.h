@@ -4,8 +4,10 @@
 //
 // Spawn() execs a program. Fork() runs a function of this program in the child instead, without
 // the exec: the child starts with every library already loaded and relocated, which saves the
-// ~9 ms zfan spends before main() (47 shared libraries, mostly libcurl's). Only for a parent that
-// is still small: the child keeps a copy-on-write view of the parent's memory for its lifetime.
+// ~9 ms zfan spends before main() (47 shared libraries, mostly libcurl's). Fork only while the
+// process has a single thread (a lock another thread held at the fork, e.g. the allocator's under
+// ASan, would stay locked in the child forever) and is still small (the child keeps a
+// copy-on-write view of the parent's memory for its lifetime).
 #pragma once
 #include <sys/types.h>
 
@@ -23,6 +25,7 @@ struct SpawnOptions {
   std::string stdout_path;  // empty: inherit
   std::string stderr_path;  // empty: inherit
   std::string name;         // Fork(): the child's thread name (ps -o comm, top); empty: keep
+  int keep_fd = -1;         // Fork(): a descriptor above 2 the child keeps open
 };
 
 class ChildProcess {
@@ -30,7 +33,7 @@ class ChildProcess {
   static Result<ChildProcess> Spawn(const std::vector<std::string>& argv,
                                     const SpawnOptions& options = {});
   // The child runs `body` and exits with what it returns. It inherits no file descriptor but
-  // 0-2, and must not touch objects whose threads stayed in the parent (e.g. a ZeroMQ context).
+  // 0-2 and options.keep_fd.
   static Result<ChildProcess> Fork(const std::function<int()>& body,
                                    const SpawnOptions& options = {});
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -22,6 +23,7 @@
 #include "common/wire.h"
 #include "jobs/registry.h"
 #include "master/journal.h"
+#include "master/preforked_workers.h"
 #include "master/progress.h"
 #include "master/scheduler.h"
 #include "master/summary.h"
@@ -50,12 +52,14 @@ uint64_t NewJobId() {
 
 class MasterLoop {
  public:
-  MasterLoop(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& o)
+  MasterLoop(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& o,
+             PreforkedWorkers preforked)
       : job_(std::move(job)),
         entry_(jobs::FindJob(job_->name())),
         opt_(o),
         job_id_(NewJobId()),
-        progress_(!o.quiet, o.progress_interval_s) {}
+        progress_(!o.quiet, o.progress_interval_s),
+        preforked_(std::move(preforked)) {}
 
   ExitCode Run();
 
@@ -118,6 +122,7 @@ class MasterLoop {
   JobReport report_;
   uint64_t avg_payload_bytes_ = 0;                        // running average of task payload sizes
   std::unordered_map<jobs::TaskId, Completion> folding_;  // done, fold not yet durable
+  PreforkedWorkers preforked_;
   std::vector<ChildProcess> local_;
   uint32_t local_spawned_ = 0;
   std::set<std::string> bad_peers_logged_;
@@ -234,8 +239,8 @@ Status MasterLoop::OpenJoblog() {
   return Status::Ok();
 }
 
-// At the start the master is small, so a forked worker skips exec and the dynamic loader; a
-// replacement later would keep the master's grown heap mapped copy-on-write, so it is exec'd.
+// The workers of the start are the preforked ones (no exec, no dynamic loader); a replacement
+// later is exec'd: forking the master now would copy a process with threads and a grown heap.
 Status MasterLoop::SpawnLocalWorker(bool at_start) {
   std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
   Endpoints ep = endpoints_;
@@ -253,13 +258,14 @@ Status MasterLoop::SpawnLocalWorker(bool at_start) {
     argv.push_back("--slots");
     argv.push_back(std::to_string(slots));
   }
-  auto child = [&] {
-    if (!at_start || !opt_.run_in_child) return ChildProcess::Spawn(argv);
-    std::vector<std::string> args(argv.begin() + 1, argv.end());
-    return ChildProcess::Fork([&] { return opt_.run_in_child(args); }, {.name = "zfan worker"});
-  }();
-  if (!child.ok()) return child.status();
-  local_.push_back(std::move(child).value());
+  std::optional<ChildProcess> child;
+  if (at_start) child = preforked_.Launch({argv.begin() + 1, argv.end()});
+  if (!child) {
+    auto spawned = ChildProcess::Spawn(argv);
+    if (!spawned.ok()) return spawned.status();
+    child = std::move(spawned).value();
+  }
+  local_.push_back(std::move(*child));
   return Status::Ok();
 }
 
@@ -696,7 +702,9 @@ ExitCode MasterLoop::Run() {
 
 ExitCode RunMaster(std::unique_ptr<jobs::MasterJob> job, const MasterOptions& options) {
   try {
-    MasterLoop loop(std::move(job), options);
+    // Before the loop: its ZeroMQ context starts threads, and the forks must come first.
+    PreforkedWorkers preforked(options.local_workers, options.run_in_child);
+    MasterLoop loop(std::move(job), options, std::move(preforked));
     return loop.Run();
   } catch (const std::exception& e) {
     PrintError(Status(ErrorCode::kInternal, std::string("internal error: ") + e.what()));

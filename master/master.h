@@ -34,7 +34,7 @@ struct MasterOptions {
   std::string self_exe;            // the zfan binary, to start local workers
   // Runs `zfan ARGS...` in the calling process and returns its exit code. When set, the local
   // workers started with the job are forked from the master and run this, instead of exec'ing
-  // self_exe (see ChildProcess::Fork); replacements for crashed ones are always exec'd.
+  // self_exe (see PreforkedWorkers); replacements for crashed ones are always exec'd.
   std::function<int(const std::vector<std::string>& args)> run_in_child;
   int verbosity = 1;
 };
