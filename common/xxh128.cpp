@@ -1,17 +1,11 @@
 #include "common/xxh128.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #define XXH_INLINE_ALL  // header-only: inlined into this file, no libxxhash at run time
 #include <xxhash.h>
 
-#include <array>
-#include <cerrno>
 #include <memory>
-#include <system_error>
 
-#include "common/unique_fd.h"
+#include "common/read_blocks.h"
 
 namespace zfan {
 namespace {
@@ -33,11 +27,6 @@ std::string Hex(XXH128_hash_t hash) {
   return hex;
 }
 
-Status ReadError(std::string_view action, const std::string& path) {
-  return IoError("cannot " + std::string(action) + " '" + path +
-                 "' to hash it: " + std::generic_category().message(errno));
-}
-
 }  // namespace
 
 std::string Xxh128Hex(std::string_view bytes) {
@@ -45,22 +34,14 @@ std::string Xxh128Hex(std::string_view bytes) {
 }
 
 Result<std::string> Xxh128HexOfFile(const std::string& path) {
-  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!file.valid()) return ReadError("open", path);
   std::unique_ptr<XXH3_state_t, StateDeleter> state(XXH3_createState());
   if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) {
     return Status(ErrorCode::kInternal, "out of memory for a hash state");
   }
-  std::array<char, 1 << 16> buffer;
-  for (;;) {
-    ssize_t got = ::read(file.get(), buffer.data(), buffer.size());
-    if (got == 0) break;
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return ReadError("read", path);
-    }
-    XXH3_128bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
-  }
+  Status read = ReadInBlocks(path, "hash it", [&](std::string_view block) {
+    XXH3_128bits_update(state.get(), block.data(), block.size());
+  });
+  if (!read.ok()) return read;
   return Hex(XXH3_128bits_digest(state.get()));
 }
 
