@@ -71,7 +71,7 @@ class MasterLoop {
   void TakeJobsOwnKnowledge();
   Status StartLocalWorkers();
   Status Prepare();
-  Status SpawnLocalWorker(bool at_start);
+  Status SpawnLocalWorker();
   void SuperviseLocalWorkers();
   Status WaitForWorkers();
   void Turn(Millis timeout);
@@ -241,7 +241,7 @@ Status MasterLoop::OpenJoblog() {
 
 // The workers of the start are the preforked ones (no exec, no dynamic loader); a replacement
 // later is exec'd: forking the master now would copy a process with threads and a grown heap.
-Status MasterLoop::SpawnLocalWorker(bool at_start) {
+Status MasterLoop::SpawnLocalWorker() {
   std::string host = opt_.bind == "0.0.0.0" || opt_.bind == "*" ? "127.0.0.1" : endpoints_.host;
   Endpoints ep = endpoints_;
   ep.host = host;
@@ -258,8 +258,7 @@ Status MasterLoop::SpawnLocalWorker(bool at_start) {
     argv.push_back("--slots");
     argv.push_back(std::to_string(slots));
   }
-  std::optional<ChildProcess> child;
-  if (at_start) child = preforked_.Launch({argv.begin() + 1, argv.end()});
+  std::optional<ChildProcess> child = preforked_.Launch({argv.begin() + 1, argv.end()});
   if (!child) {
     auto spawned = ChildProcess::Spawn(argv);
     if (!spawned.ok()) return spawned.status();
@@ -271,7 +270,7 @@ Status MasterLoop::SpawnLocalWorker(bool at_start) {
 
 Status MasterLoop::StartLocalWorkers() {
   for (uint32_t i = 0; i < opt_.local_workers; ++i) {
-    if (Status s = SpawnLocalWorker(/*at_start=*/true); !s.ok()) return s;
+    if (Status s = SpawnLocalWorker(); !s.ok()) return s;
   }
   return Status::Ok();
 }
@@ -289,8 +288,7 @@ void MasterLoop::SuperviseLocalWorkers() {
   std::erase_if(local_, [](ChildProcess& c) { return c.Poll().has_value(); });
   if (draining_ || sched_->Finished()) return;
   for (size_t i = 0; i < exited && local_spawned_ < opt_.local_workers * 4 + 4; ++i) {
-    if (!SpawnLocalWorker(/*at_start=*/false).ok())
-      spdlog::error("could not start a replacement local worker");
+    if (!SpawnLocalWorker().ok()) spdlog::error("could not start a replacement local worker");
   }
 }
 
