@@ -9,6 +9,15 @@ constexpr size_t kZeroCopyMinBytes = 64 * 1024;
 
 void FreeOwnedString(void* /*data*/, void* owner) { delete static_cast<std::string*>(owner); }
 
+void FreeMessage(void* message) { delete static_cast<zmq::message_t*>(message); }
+
+// A small frame is copied (and its message reused); a large one keeps ZeroMQ's buffer.
+Bytes ToBytes(zmq::message_t&& msg) {
+  if (msg.size() < kZeroCopyMinBytes) return std::string(msg.data<char>(), msg.size());
+  auto* kept = new zmq::message_t(std::move(msg));
+  return Bytes::Adopt(kept->data(), kept->size(), kept, FreeMessage);
+}
+
 zmq::message_t ToMessage(std::string&& frame) {
   if (frame.size() < kZeroCopyMinBytes) return zmq::message_t(frame);
   auto* owned = new std::string(std::move(frame));
@@ -29,20 +38,21 @@ bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait) {
   return true;
 }
 
-std::optional<WireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer) {
-  WireFrames frames;
+std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer) {
+  ReceivedWireFrames frames;
   zmq::message_t msg;
   if (!socket.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
   if (peer) {
     const char* addr = zmq_msg_gets(msg.handle(), "Peer-Address");
     *peer = addr ? addr : "unknown peer";
   }
-  frames.emplace_back(static_cast<const char*>(msg.data()), msg.size());
-  while (msg.more()) {
+  bool more = msg.more();
+  frames.push_back(ToBytes(std::move(msg)));
+  while (more) {
     zmq::message_t part;
     (void)socket.recv(part, zmq::recv_flags::none);  // parts of a message arrive together
-    frames.emplace_back(static_cast<const char*>(part.data()), part.size());
-    msg = std::move(part);
+    more = part.more();
+    frames.push_back(ToBytes(std::move(part)));
   }
   return frames;
 }

@@ -6,9 +6,12 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/bytes.h"
+
 namespace zfan {
 
-using WireFrames = std::vector<std::string>;
+using WireFrames = std::vector<std::string>;    // to send
+using ReceivedWireFrames = std::vector<Bytes>;  // as received (large frames are not copied)
 
 // Sends all frames; returns false if the socket would block (only with dontwait) or is closed.
 // Large frames are handed to ZeroMQ without a copy (it frees them once sent): pass the frames as
@@ -16,8 +19,9 @@ using WireFrames = std::vector<std::string>;
 bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait = false);
 
 // Receives one whole multipart message without blocking; nullopt if none is waiting. `peer`, if
-// given, receives the sender's address where the transport knows it (TCP), for logging.
-std::optional<WireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer = nullptr);
+// given, receives the sender's address where the transport knows it (TCP), for logging. A large
+// frame keeps the buffer ZeroMQ received it into.
+std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer = nullptr);
 
 struct SocketTuning {
   int send_hwm = 1000;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/status.h"
 
 namespace zfan::jobs {
@@ -30,8 +31,8 @@ struct TaskOutcome {
   std::string error;      // typed reason on failure, e.g. "HTTP_404", "TIMEOUT"; empty on success
   std::string detail;     // human-readable detail for the failure (optional)
   std::string result;     // small job-defined result, JSON text (journaled as is); may be empty
-  std::string bulk;       // large bytes (an image body); travels as a raw frame, never journaled
-  std::string bulk2;      // a second raw payload (a thumbnail); may be empty
+  Bytes bulk;             // large bytes (an image body); travels as a raw frame, never journaled
+  Bytes bulk2;            // a second raw payload (a thumbnail); may be empty
   uint32_t attempts = 1;  // tries made inside the worker (download retries)
   uint64_t busy_us = 0;   // time the worker spent on it
   bool ok() const { return error.empty(); }

@@ -171,13 +171,13 @@ struct EncodeVisitor {
 };
 
 // The bulk frames are moved into the items: an image body is not copied on its way in.
-Results ReadResults(Fields& f, Frames& frames) {
+Results ReadResults(Fields& f, ReceivedFrames& frames) {
   Results m;
   m.worker_id = f.str();
   m.job_id = f.u64();
   const auto& items = f.array();
   size_t next_frame = 1;
-  auto take_frame = [&]() -> std::string {
+  auto take_frame = [&]() -> Bytes {
     if (next_frame >= frames.size()) throw DecodeError("result: a bulk frame is missing");
     return std::move(frames[next_frame++]);
   };
@@ -228,7 +228,7 @@ M ReadIdList(Fields& f, std::vector<uint64_t> M::*ids) {
   return m;
 }
 
-Message ReadMessage(const msgpack::object& root, Frames& frames) {
+Message ReadMessage(const msgpack::object& root, ReceivedFrames& frames) {
   Fields f(root, 2, "envelope");
   uint64_t version = f.u64();
   if (version != kProtocolVersion) {
@@ -306,8 +306,8 @@ Frames Encode(Message&& msg) {
   Frames frames{EncodeEnvelope(msg)};
   if (auto* r = std::get_if<Results>(&msg)) {
     for (auto& it : r->items) {
-      if (!it.bulk.empty()) frames.push_back(std::move(it.bulk));
-      if (!it.bulk2.empty()) frames.push_back(std::move(it.bulk2));
+      if (!it.bulk.empty()) frames.push_back(std::move(it.bulk).TakeString());
+      if (!it.bulk2.empty()) frames.push_back(std::move(it.bulk2).TakeString());
     }
   }
   return frames;
@@ -320,11 +320,16 @@ Frames Encode(const Message& msg) {
 }
 
 Result<Message> Decode(const Frames& frames, const DecodeLimits& limits) {
-  Frames copy = frames;
-  return Decode(std::move(copy), limits);
+  return Decode(ReceivedFrames(frames.begin(), frames.end()), limits);
 }
 
 Result<Message> Decode(Frames&& frames, const DecodeLimits& limits) {
+  return Decode(ReceivedFrames(std::make_move_iterator(frames.begin()),
+                               std::make_move_iterator(frames.end())),
+                limits);
+}
+
+Result<Message> Decode(ReceivedFrames&& frames, const DecodeLimits& limits) {
   if (frames.empty()) return ProtocolError("empty message");
   if (frames.size() > limits.max_frames) return ProtocolError("too many frames");
   if (frames[0].size() > limits.max_envelope_bytes) return ProtocolError("envelope too large");

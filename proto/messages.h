@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/status.h"
 #include "proto/limits.h"
 
@@ -63,8 +64,8 @@ struct ResultItem {
   std::string result;  // small job-defined JSON text
   uint32_t attempts = 1;
   uint64_t busy_us = 0;
-  std::string bulk;   // raw frame when non-empty
-  std::string bulk2;  // second raw frame when non-empty
+  Bytes bulk;   // raw frame when non-empty
+  Bytes bulk2;  // second raw frame when non-empty
 };
 
 // Sent only for retried tasks, which a worker runs alone: if the worker then dies, the master
@@ -110,6 +111,8 @@ using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tas
 
 // Frames of one multipart message, as bytes.
 using Frames = std::vector<std::string>;
+// The same as received: a large frame may still be the buffer the transport filled (Bytes).
+using ReceivedFrames = std::vector<Bytes>;
 
 Frames Encode(const Message& msg);
 // The same, but a Results message's bulk frames are moved out of `msg`, not copied.
@@ -120,5 +123,6 @@ Frames Encode(Message&& msg);
 Result<Message> Decode(const Frames& frames, const DecodeLimits& limits = DefaultLimits());
 // The same, but bulk frames are moved into the message, not copied; `frames` is left unspecified.
 Result<Message> Decode(Frames&& frames, const DecodeLimits& limits = DefaultLimits());
+Result<Message> Decode(ReceivedFrames&& frames, const DecodeLimits& limits = DefaultLimits());
 
 }  // namespace zfan::proto

@@ -244,7 +244,7 @@ class DownloadJob final : public MasterJob {
 
   // Writes under the task's name; if a different file already has it, takes the next free name.
   // Writer thread.
-  Result<std::string> WriteUnique(TaskId id, const std::string& bytes, const std::string& hash) {
+  Result<std::string> WriteUnique(TaskId id, std::string_view bytes, const std::string& hash) {
     std::string name;
     {
       std::lock_guard lock(mu_);
@@ -268,7 +268,7 @@ class DownloadJob final : public MasterJob {
     return name;
   }
 
-  void WriteThumbnail(const std::string& file, const std::string& png) {
+  void WriteThumbnail(const std::string& file, std::string_view png) {
     std::string stem = file.substr(0, file.rfind('.'));
     auto w = WriteFileAtomically(thumb_dir_.get(), stem + ".png", png);
     if (!w.ok()) {

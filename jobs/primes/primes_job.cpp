@@ -47,10 +47,10 @@ class OrderedPrimeWriter {
     return Status::Ok();
   }
   bool enabled() const { return out_.is_open(); }
-  Status Add(uint64_t index, std::string packed) {
+  Status Add(uint64_t index, Bytes packed) {
     pending_[index] = std::move(packed);
     while (!pending_.empty() && pending_.begin()->first == next_) {
-      const std::string& bytes = pending_.begin()->second;
+      const Bytes& bytes = pending_.begin()->second;
       for (size_t i = 0; i + 8 <= bytes.size(); i += 8) {
         uint64_t p;
         std::memcpy(&p, bytes.data() + i, 8);
@@ -65,7 +65,7 @@ class OrderedPrimeWriter {
 
  private:
   std::ofstream out_;
-  std::map<uint64_t, std::string> pending_;
+  std::map<uint64_t, Bytes> pending_;
   uint64_t next_ = 0;
 };
 
@@ -109,7 +109,7 @@ class PrimesJob final : public MasterJob {
     p.tail = j.value("t", std::vector<uint64_t>{});
     count_ += p.count;
     chunks_[o.id] = {std::move(p.head), std::move(p.tail)};
-    if (writer_.enabled()) return writer_.Add(o.id, o.bulk);
+    if (writer_.enabled()) return writer_.Add(o.id, std::move(o.bulk));
     return Status::Ok();
   }
 

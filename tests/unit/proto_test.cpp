@@ -277,7 +277,7 @@ TEST_CASE("a different protocol version is rejected with a message naming the ve
     CHECK_THAT(r.status().message(), Catch::Contains(std::to_string(version)));
   }
   // Sanity: the same envelope with version 1 is a valid SHUTDOWN.
-  CHECK(Decode({Fixarray(2) + Fixint(1) + Fixint(8)}).ok());
+  CHECK(Decode(Frames{Fixarray(2) + Fixint(1) + Fixint(8)}).ok());
 }
 
 TEST_CASE("an unknown message type is rejected", "[proto][hostile]") {
