@@ -28,8 +28,9 @@ struct JobReport {
   uint64_t rejected = 0;  // inputs refused before becoming tasks (counted in `failed`)
   std::string task_noun = "task";
   uint64_t bad_frames = 0;
-  uint64_t stale = 0;  // results of another job (after a master restart)
-  uint64_t bytes = 0;  // bulk bytes received
+  uint64_t stale = 0;    // results of another job (after a master restart)
+  uint64_t bytes = 0;    // bulk bytes received
+  uint64_t batches = 0;  // TASKS messages sent: tasks / batches is how deep dispatch ran
   bool interrupted = false;
   SchedulerStats stats;
   std::vector<FailureRecord> failures;
