@@ -24,6 +24,8 @@ class PreforkedWorkers {
   PreforkedWorkers(uint32_t count, const Entry& entry);
 
   // Hands the next waiting child its arguments and gives it away; nullopt if none is waiting.
+  // REQUIRES: SIGPIPE ignored (InstallStopSignalHandlers), so a child that died meanwhile costs
+  // an EPIPE and the next child is tried, not the master.
   std::optional<ChildProcess> Launch(const std::vector<std::string>& args);
 
  private:
