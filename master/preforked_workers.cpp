@@ -73,8 +73,8 @@ PreforkedWorkers::PreforkedWorkers(uint32_t count, const Entry& entry) {
 
 std::optional<ChildProcess> PreforkedWorkers::Launch(const std::vector<std::string>& args) {
   while (!waiting_.empty()) {
-    Waiting next = std::move(waiting_.back());
-    waiting_.pop_back();
+    Waiting next = std::move(waiting_.front());  // in fork order: local-1 is the first child
+    waiting_.erase(waiting_.begin());
     bool sent = WriteAll(next.args_pipe.get(), Join(args));
     next.args_pipe.reset();  // EOF: the child has all of them
     if (sent) return std::move(next.child);
