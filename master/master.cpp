@@ -97,7 +97,7 @@ class MasterLoop {
   bool SendTasks(const std::vector<Dispatch>& batch);
   uint64_t WindowSlots() const;
   uint64_t IdleSlots() const;
-  double Depth() const;
+  double Depth(double median_task_s) const;
   void Publish(const proto::Message& msg);
   void StopWorkers();
   ExitCode Finish();
@@ -496,7 +496,7 @@ void MasterLoop::Timers(TimePoint now) {
   if (now - last_timers_ < Millis(100)) return;
   last_timers_ = now;
   ExpireDeadWorkers(now);
-  sched_->AdaptLease(Depth());
+  sched_->AdaptLease(Depth(sched_->median_task_seconds()));
   sched_->RequeueExpiredLeases(now);
   SuperviseLocalWorkers();
   if (Status s = journal_.Flush(now); !s.ok()) spdlog::error("{}", s.message());
@@ -520,9 +520,9 @@ uint64_t MasterLoop::IdleSlots() const {
 // pipelined deeply (and batched), and at least 2, so a slot never waits a round trip to the
 // master for its next task. Big payloads (sum chunks shipped as data) are capped by bytes, so a
 // batch stays a few MB. FillWindow drops to 1 per slot for the last window of the job.
-double MasterLoop::Depth() const {
+double MasterLoop::Depth(double median_task_s) const {
   if (sched_->done_count() == report_.resumed + report_.skipped) return 2;
-  double task_s = std::max(sched_->median_task_seconds(), 1e-6);
+  double task_s = std::max(median_task_s, 1e-6);
   double by_time = 1 + kPipelineSeconds / task_s;
   double by_bytes = static_cast<double>(kMaxBatchBytes) /
                     static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
@@ -546,15 +546,16 @@ void MasterLoop::FillWindow(TimePoint now) {
   if (draining_) return;
   uint64_t slots = WindowSlots();
   if (slots == 0) return;
-  double depth = Depth();
+  double task_s = sched_->median_task_seconds();  // once per turn: it sorts recent times
+  double depth = Depth(task_s);
   uint64_t unfinished = sched_->total() - sched_->done_count() - sched_->failed_count();
   // The last window's worth: no more than a task per slot, so none of the last tasks waits queued
   // on one worker while another worker's slot is free (PUSH, not the master, picks the worker).
-  // Only where a slot's queue holds long work (2 tasks of 10 ms or more): with tiny tasks the
-  // queue is ~10 ms of work anyway, and a round trip per task for the last 2 x 2,048 per slot
-  // cost a 10,000-task sum 3x its time.
-  bool long_queue = depth * sched_->median_task_seconds() > 2 * kPipelineSeconds;
-  if (long_queue && unfinished < slots * depth + slots) depth = 1;
+  // Only for tasks longer than kPipelineSeconds, of which a slot holds the minimum of 2: shorter
+  // ones queue ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last
+  // 2 x 2,048 per slot cost a 10,000-task sum 3x its time.
+  bool long_tasks = task_s > kPipelineSeconds;
+  if (long_tasks && unfinished < slots * depth + slots) depth = 1;
   auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding_.size() > 4 * window) return;  // the sink's disk is behind: let it catch up
   uint64_t fair_share = (unfinished + slots - 1) / slots;  // keep the tail spread over workers
