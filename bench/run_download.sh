@@ -90,18 +90,24 @@ add() {  # add slow|fast NAME DIR COMMAND
   local -n list=$1
   list+=(--command-name "$2" "$4"); dirs+=("$2|$3")
 }
-# hyperfine -N runs --prepare without a shell too, so the glob needs its own sh (without it the
-# dirs survive and zfan finds every file already there). `sync` writes back the previous run's
-# files and deletions before the clock starts; without it they were written back during the next
-# timed run, whichever tool that was (zfan's 128-connection disk row: 1.43 s without it, 0.86 s with).
-prep="sh -c 'rm -rf $D/out-*; sync'"
+# Before every timed run, clear_outputs.sh removes the output dirs (without them zfan finds every
+# file already there), writes back the previous run's files (without `sync` they were written
+# during the next timed run, whichever tool that was: zfan's 128-connection disk row took 1.43 s
+# without it, 0.86 s with) and, on disk, sets the old files aside rather than deleting them (see
+# the script for why). They and the last outputs are deleted when the benchmark ends, so the next
+# benchmark does not start right after a mass deletion.
+TRASH="$D/trash-$$"
+prep="$BENCH/clear_outputs.sh $D $TRASH"
+trap 'stop_server; rm -rf "$TRASH" "$D"/out-*' EXIT
 [[ "${SKIP_SEQUENTIAL:-0}" == 1 ]] || add slow "download_sequential.py [1]" "$D/out-seq" "$PY $SEEDS/download_sequential.py $W/links.txt $D/out-seq"
 add fast "download_threads.py, ThreadPoolExecutor(8) [8]" "$D/out-thr" "$PY $SEEDS/download_threads.py $W/links.txt $D/out-thr 8"
 add fast "download_pool.py, Pool(8) [8]" "$D/out-pool" "$PY $SEEDS/download_pool.py $W/links.txt $D/out-pool 8"
 add fast "download_asyncio.py, aiohttp [100]" "$D/out-aio" "$PY $SEEDS/download_asyncio.py $W/links.txt $D/out-aio 100"
 if command -v aria2c >/dev/null; then
-  add fast "aria2c -j 32 [32]" "$D/out-aria2" \
-    "aria2c -q -j 32 --file-allocation=none --auto-file-renaming=false --allow-overwrite=true -d $D/out-aria2 -i $W/links.txt"
+  for conns in 32 128; do
+    add fast "aria2c -j $conns [$conns]" "$D/out-aria2" \
+      "aria2c -q -j $conns --file-allocation=none --auto-file-renaming=false --allow-overwrite=true -d $D/out-aria2 -i $W/links.txt"
+  done
 fi
 for conns in 32 128; do  # 128: what the machine and server allow a lean C client at that width
   add fast "curl --parallel-max $conns [$conns]" "$D/out-curl" \
