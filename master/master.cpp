@@ -344,8 +344,9 @@ void MasterLoop::HandleHello(const proto::WorkerInfo& info) {
   auto seen = workers_.Touch(info, Clock::now());
   workers_.Find(info.id)->slots = info.slots ? info.slots : entry_->auto_slots(info.cores);
   if (seen == WorkerRegistry::Seen::kNew) {
-    spdlog::info("worker {} joined ({} pid {}, {} slots)", info.id, info.host, info.pid,
-                 workers_.Find(info.id)->slots);
+    const uint32_t slots = workers_.Find(info.id)->slots;
+    spdlog::info("worker {} joined ({} pid {}, {} slot{})", info.id, info.host, info.pid, slots,
+                 slots == 1 ? "" : "s");
   } else if (seen == WorkerRegistry::Seen::kBack) {
     spdlog::warn("worker {} is back after being declared dead; welcomed as new", info.id);
   }
