@@ -31,7 +31,7 @@ using Milliseconds = std::chrono::milliseconds;
 constexpr Milliseconds kIdleWait{1000};
 constexpr const char* kAllowedProtocols = "http,https";
 // libcurl reads a body in pieces of this size (its default is 16 KiB): fewer recv calls and
-// write callbacks per image. 64-256 KiB made the 128-transfer benchmark 6-8 % faster; 512 KiB
+// write callbacks per image. 64-256 KiB made the 128-transfer benchmark 5-8 % faster; 512 KiB
 // lost half of that again (64 such buffers per worker are fresh memory to fault in). Each handle
 // keeps its buffer while pooled: 16 MiB for a worker with 128 slots.
 constexpr long kReceiveBufferBytes = 128 * 1024;
