@@ -11,17 +11,20 @@
 # `sync` first: the previous run's write-back must not land in the next timed run.
 set -eu
 dir=$1 trash=$2
-if [ "$(stat -f -c %T "$dir")" = tmpfs ]; then
+on_tmpfs=false
+[ "$(stat -f -c %T "$dir")" = tmpfs ] && on_tmpfs=true
+if $on_tmpfs; then
   rm -rf "$dir"/out-*
-  exit 0
+else
+  moved="$trash/$(date +%s%N)"
+  mkdir -p "$moved"
+  for d in "$dir"/out-*; do
+    [ -e "$d" ] && mv "$d" "$moved/"
+  done
 fi
-mkdir -p "$trash"
-moved="$trash/$(date +%s%N)"
-mkdir "$moved"
-for d in "$dir"/out-*; do
-  [ -e "$d" ] && mv "$d" "$moved/"
-done
 sync
+$on_tmpfs && exit 0
+# Only clean pages can be dropped: hence after the sync.
 python3 - "$moved" <<'PY'
 import os, sys
 for root, _, files in os.walk(sys.argv[1]):

@@ -42,7 +42,10 @@ record_env "$OUT/env_download.txt"
 
 SERVER_PID=""
 stop_server() { [[ -n "$SERVER_PID" ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
-trap stop_server EXIT
+# Where clear_outputs.sh sets old outputs aside; it and the last outputs go when the script ends,
+# so the next benchmark does not start right after a mass deletion.
+TRASH="$D/trash-$$"
+trap 'stop_server; rm -rf "$TRASH" "$D"/out-*' EXIT
 
 section "starting the test server ($IMAGES images, $MIN_BYTES–$MAX_BYTES B, ${LATENCY_MS} ms latency)"
 "$HTTPD" --port 0 --images "$IMAGES" --min-bytes "$MIN_BYTES" --max-bytes "$MAX_BYTES" \
@@ -94,11 +97,8 @@ add() {  # add slow|fast NAME DIR COMMAND
 # file already there), writes back the previous run's files (without `sync` they were written
 # during the next timed run, whichever tool that was: zfan's 128-connection disk row took 1.43 s
 # without it, 0.86 s with) and, on disk, sets the old files aside rather than deleting them (see
-# the script for why). They and the last outputs are deleted when the benchmark ends, so the next
-# benchmark does not start right after a mass deletion.
-TRASH="$D/trash-$$"
+# the script for why).
 prep="$BENCH/clear_outputs.sh $D $TRASH"
-trap 'stop_server; rm -rf "$TRASH" "$D"/out-*' EXIT
 [[ "${SKIP_SEQUENTIAL:-0}" == 1 ]] || add slow "download_sequential.py [1]" "$D/out-seq" "$PY $SEEDS/download_sequential.py $W/links.txt $D/out-seq"
 add fast "download_threads.py, ThreadPoolExecutor(8) [8]" "$D/out-thr" "$PY $SEEDS/download_threads.py $W/links.txt $D/out-thr 8"
 add fast "download_pool.py, Pool(8) [8]" "$D/out-pool" "$PY $SEEDS/download_pool.py $W/links.txt $D/out-pool 8"
