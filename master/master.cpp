@@ -342,9 +342,9 @@ void MasterLoop::ReceiveAll() {
 
 void MasterLoop::HandleHello(const proto::WorkerInfo& info) {
   auto seen = workers_.Touch(info, Clock::now());
-  workers_.Find(info.id)->slots = info.slots ? info.slots : entry_->auto_slots(info.cores);
+  const uint32_t slots = info.slots ? info.slots : entry_->auto_slots(info.cores);
+  workers_.Find(info.id)->slots = slots;
   if (seen == WorkerRegistry::Seen::kNew) {
-    const uint32_t slots = workers_.Find(info.id)->slots;
     spdlog::info("worker {} joined ({} pid {}, {} slot{})", info.id, info.host, info.pid, slots,
                  slots == 1 ? "" : "s");
   } else if (seen == WorkerRegistry::Seen::kBack) {
