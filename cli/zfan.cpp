@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "jobs/registry.h"
 #include "master/master.h"
+#include "scale/scale.h"
 #include "worker/worker.h"
 
 namespace {
@@ -65,13 +66,41 @@ void AddLogOptions(CLI::App& cmd, int& verbosity) {
       "-q,--quiet", [&](int64_t) { verbosity = 0; }, "only warnings and errors");
 }
 
+// `zfan scale JOB [job options] --workers 1,2,4`: the job's options stay unparsed (extras) and go
+// to every master as given.
+void AddScaleOptions(CLI::App& cmd, zfan::scale::ScaleOptions& o, std::string& workers) {
+  cmd.add_option("job", o.job, "the job to run at each worker count")->required();
+  cmd.add_option("--workers", workers, "worker counts, e.g. 1,2,4,8")->required();
+  cmd.add_option("--runs", o.runs, "timed runs per count")->capture_default_str();
+  cmd.add_option("--warmup", o.warmup, "untimed runs per count first")->capture_default_str();
+  cmd.add_flag("--weak", o.weak, "grow the job with the workers (sum, primes, sleep, spin)");
+  cmd.add_flag("--external", o.external, "use connected workers, the rest on standby");
+  cmd.add_option("--export-json", o.export_json, "write the study as JSON to FILE");
+  cmd.add_option("--export-csv", o.export_csv, "write one CSV row per count to FILE");
+  cmd.add_option("--export-markdown", o.export_markdown, "write a Markdown table to FILE");
+  cmd.add_option("--plot", o.plot, "draw speedup vs workers to FILE.svg (gnuplot)");
+  cmd.allow_extras();
+}
+
+int RunScaleCommand(zfan::scale::ScaleOptions& o, const std::string& workers,
+                    std::vector<std::string> job_args) {
+  auto counts = zfan::scale::ParseWorkerCounts(workers);
+  if (!counts.ok()) {
+    std::fprintf(stderr, "zfan: %s\n", counts.status().message().c_str());
+    return static_cast<int>(ExitCode::kUsage);
+  }
+  o.workers = *counts;
+  o.job_args = std::move(job_args);
+  o.self_exe = SelfExe();
+  return static_cast<int>(zfan::scale::RunScale(o));
+}
+
 // CLI11 would only say "a subcommand is required"; name the job and list the real ones.
 bool CheckJobName(int argc, char** argv) {
   if (argc < 3 || std::string(argv[1]) != "master" || argv[2][0] == '-') return true;
   if (zfan::jobs::FindJob(argv[2])) return true;
-  std::string names;
-  for (const auto& job : zfan::jobs::AllJobs()) names += (names.empty() ? "" : ", ") + job.name;
-  std::fprintf(stderr, "zfan: unknown job '%s'; the jobs are: %s\n", argv[2], names.c_str());
+  std::fprintf(stderr, "zfan: unknown job '%s'; the jobs are: %s\n", argv[2],
+               zfan::jobs::JobNames().c_str());
   return false;
 }
 
@@ -124,6 +153,13 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   AddLogOptions(*worker, worker_verbosity);
 
+  zfan::scale::ScaleOptions scale_opts;
+  std::string scale_workers;
+  int scale_verbosity = 1;
+  CLI::App* scale = app.add_subcommand("scale", "run a job at several worker counts: speedup");
+  AddScaleOptions(*scale, scale_opts, scale_workers);
+  AddLogOptions(*scale, scale_verbosity);
+
   if (!CheckJobName(argc, argv)) return static_cast<int>(ExitCode::kUsage);
   try {
     app.parse(argc, argv);
@@ -138,6 +174,10 @@ int Main(int argc, char** argv) {
     return static_cast<int>(ExitCode::kUsage);
   }
 
+  if (scale->parsed()) {
+    zfan::SetupLogging("scale", scale_verbosity);
+    return RunScaleCommand(scale_opts, scale_workers, scale->remaining());
+  }
   if (worker->parsed()) {
     zfan::SetupLogging("worker", worker_verbosity);
     return static_cast<int>(zfan::worker::RunWorker(worker_opts));

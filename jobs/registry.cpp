@@ -23,4 +23,10 @@ const JobEntry* FindJob(const std::string& name) {
   return nullptr;
 }
 
+std::string JobNames() {
+  std::string names;
+  for (const auto& job : AllJobs()) names += (names.empty() ? "" : ", ") + job.name;
+  return names;
+}
+
 }  // namespace zfan::jobs

@@ -29,5 +29,7 @@ struct JobEntry {
 
 const std::vector<JobEntry>& AllJobs();
 const JobEntry* FindJob(const std::string& name);
+// "primes, sum, ...": the job names for error messages.
+std::string JobNames();
 
 }  // namespace zfan::jobs
