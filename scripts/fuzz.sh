@@ -15,7 +15,7 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(proto_decode_fuzz journal_line_fuzz imgur_json_fuzz link_list_fuzz safe_name_fuzz)
 fi
 
-CXX=${CXX:-clang++} cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZFAN_FUZZ=ON
+CXX=${CXX:-clang++} cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZFAN_FUZZ=ON -DZFAN_WERROR=ON
 cmake --build "$BUILD_DIR" -j"$JOBS" --target "${TARGETS[@]}"
 
 ARTIFACTS=$ROOT/$BUILD_DIR/fuzz-artifacts

@@ -11,7 +11,7 @@ JOBS=${JOBS:-2}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZFAN_SANITIZE=ON
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZFAN_SANITIZE=ON -DZFAN_WERROR=ON
 cmake --build "$BUILD_DIR" -j"$JOBS"
 cd "$BUILD_DIR"
 ctest --output-on-failure -j2 --timeout 900
