@@ -31,7 +31,7 @@ Json OrNull(const std::optional<double>& value) { return value ? Json(*value) : 
 std::string JobLine(const Study& study) {
   std::string line = "zfan scale " + study.job;
   for (const auto& word : study.job_args) line += " " + word;
-  return line + (study.weak ? " --weak" : "");
+  return line + (study.weak ? " --weak" : "") + (study.external ? " --external" : "");
 }
 
 std::string SpeedupName(const Study& study) { return study.weak ? "scaled speedup" : "speedup"; }
@@ -155,6 +155,7 @@ Json StudyJson(const Study& study) {
   const Machine& m = study.machine;
   return {{"job", study.job},
           {"weak", study.weak},
+          {"external", study.external},
           {"machine", {{"cores", m.cores}, {"loadavg", m.loadavg}, {"host", m.host}}},
           {"results", results},
           {"fit", fit}};

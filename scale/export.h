@@ -13,7 +13,8 @@ namespace zfan::scale {
 // The table, the fit and the prediction, for a person.
 void PrintStudy(std::ostream& out, const Study& study);
 
-// The --export-json document: {"job", "weak", "machine", "results", "fit"}, keys in that order.
+// The --export-json document: {"job", "weak", "external", "machine", "results", "fit"}, keys in
+// that order.
 nlohmann::ordered_json StudyJson(const Study& study);
 
 Status WriteJson(const std::string& path, const Study& study);

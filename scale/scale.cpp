@@ -27,12 +27,11 @@ Status CheckOptions(const ScaleOptions& o) {
     return UsageError("--weak grows only sum (--n), primes (--to), sleep and spin (--tasks), not " +
                       o.job);
   }
-  if (o.external) return UsageError("--external is not available yet");
   return CheckJobArgs(o.job, o.job_args);
 }
 
 void WarnAboutNoise(const ScaleOptions& o, const Machine& machine) {
-  if (IsCpuJob(o.job) && o.workers.back() > machine.cores) {
+  if (!o.external && IsCpuJob(o.job) && o.workers.back() > machine.cores) {
     spdlog::warn(
         "{} workers on {} cores: a CPU job cannot speed up beyond the cores, so counts above {} "
         "measure time sharing",
@@ -43,7 +42,9 @@ void WarnAboutNoise(const ScaleOptions& o, const Machine& machine) {
   }
 }
 
-// The master's arguments (after `zfan master`) for `workers` workers.
+// The master's arguments (after `zfan master`) for `workers` workers: local workers, or with
+// --external the first `workers` of the connected ones (the master waits for as many as the
+// largest count, and puts the others on standby).
 Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t workers, double& work) {
   std::vector<std::string> args{o.job};
   work = 1;
@@ -55,7 +56,12 @@ Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t work
   } else {
     args.insert(args.end(), o.job_args.begin(), o.job_args.end());
   }
-  args.insert(args.end(), {"--local-workers", std::to_string(workers)});
+  if (o.external) {
+    args.insert(args.end(), {"--expect-workers", std::to_string(o.workers.back()), "--use-workers",
+                             std::to_string(workers)});
+  } else {
+    args.insert(args.end(), {"--local-workers", std::to_string(workers)});
+  }
   return args;
 }
 
@@ -146,7 +152,11 @@ ExitCode RunScale(const ScaleOptions& o) {
     std::fprintf(stderr, "zfan: %s\n", runner.status().message().c_str());
     return ExitCodeFor(runner.status());
   }
-  Study study{.job = o.job, .job_args = o.job_args, .weak = o.weak, .machine = ReadMachine()};
+  Study study{.job = o.job,
+              .job_args = o.job_args,
+              .weak = o.weak,
+              .external = o.external,
+              .machine = ReadMachine()};
   WarnAboutNoise(o, study.machine);
   std::vector<CountSample> samples;
   for (uint32_t workers : o.workers) {

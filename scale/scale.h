@@ -19,7 +19,7 @@ struct ScaleOptions {
   uint32_t runs = 3;                  // timed runs per count
   uint32_t warmup = 0;                // untimed runs per count, before the timed ones
   bool weak = false;                  // grow the job with the worker count (Gustafson)
-  bool external = false;              // use connected workers instead of local ones
+  bool external = false;              // connected workers (--use-workers), not local ones
   std::string export_json;
   std::string export_csv;
   std::string export_markdown;
@@ -41,6 +41,7 @@ struct Study {
   std::string job;
   std::vector<std::string> job_args;
   bool weak = false;
+  bool external = false;
   Machine machine;
   std::vector<std::string> commands;  // the master command of each count, as a user would type it
   std::vector<CountStats> counts;
