@@ -151,6 +151,8 @@ int Main(int argc, char** argv) {
       ->add_option("--drain-timeout", worker_opts.drain_timeout_s,
                    "on SIGTERM, seconds to let running tasks finish")
       ->capture_default_str();
+  worker->add_flag("--allow-exec", worker_opts.allow_exec,
+                   "run the commands of exec jobs (off: they fail NOT_ALLOWED)");
   AddLogOptions(*worker, worker_verbosity);
 
   zfan::scale::ScaleOptions scale_opts;

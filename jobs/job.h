@@ -105,6 +105,38 @@ class MasterJob {
   // Extra joblog column for a finished task (e.g. the file written), and its heading.
   virtual std::string joblog_note(TaskId /*id*/) const { return ""; }
   virtual std::string joblog_note_heading() const { return "note"; }
+
+  // What the master's own options tell the job; given once, before prepare().
+  struct MasterSettings {
+    std::string joblog;   // --joblog FILE ("" = none)
+    bool resume = false;  // --resume
+    bool json = false;    // --json: stdout carries the JSON summary and nothing else
+  };
+  virtual void configure(const MasterSettings& /*settings*/) {}
+  // True if the job writes its own output to stdout while it runs (exec: each command's
+  // output); the master's end-of-job report then goes to stderr.
+  virtual bool owns_stdout() const { return false; }
+  // False if running a task twice has effects a user would see (a user's command): no
+  // speculative copies are sent then. A task still runs again after its worker died.
+  virtual bool speculation_safe() const { return true; }
+  // True if the joblog, not the journal, records what is done (GNU parallel's --resume): the
+  // master continues an existing joblog instead of starting it anew, --resume needs no
+  // --journal, and the job reports the tasks to skip from done_before_start().
+  virtual bool resumes_from_joblog() const { return false; }
+  // The joblog's first line, and one line per task that finished (done or failed for good),
+  // both without the newline. The default is zfan's TSV with joblog_note(); a job may own its
+  // format (exec writes GNU parallel's, so that tools written for it read zfan's).
+  struct JoblogEntry {
+    TaskId id = 0;
+    std::string worker;
+    uint32_t attempts = 1;
+    uint64_t bytes = 0;
+    double seconds = 0;
+    std::string status;  // "OK" or the typed failure
+    std::string detail;
+  };
+  virtual std::string joblog_header() const;
+  virtual std::string joblog_line(const JoblogEntry& entry) const;
 };
 
 // Called by a TaskRunner whenever a task ends. Must be thread-safe.

@@ -2,6 +2,7 @@
 #include "jobs/registry.h"
 
 #include "jobs/download/download_job.h"
+#include "jobs/exec/exec_job.h"
 #include "jobs/primes/primes_job.h"
 #include "jobs/sum/sum_job.h"
 #include "jobs/synthetic/synthetic_jobs.h"
@@ -11,7 +12,7 @@ namespace zfan::jobs {
 const std::vector<JobEntry>& AllJobs() {
   static const std::vector<JobEntry> jobs = {
       PrimesJobEntry(), SumJobEntry(),  DownloadJobEntry(),
-      SleepJobEntry(),  SpinJobEntry(), EchoJobEntry(),
+      SleepJobEntry(),  SpinJobEntry(), EchoJobEntry(), ExecJobEntry(),
   };
   return jobs;
 }

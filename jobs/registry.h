@@ -25,6 +25,9 @@ struct JobEntry {
   // Tasks a worker runs at once when it was given no --slots (the worker and the master's
   // window both use this).
   std::function<uint32_t(uint32_t cores)> auto_slots = [](uint32_t cores) { return cores; };
+  // True for a job whose tasks run the user's commands (exec): a worker runs them only when
+  // started with --allow-exec, and answers NOT_ALLOWED otherwise.
+  bool runs_commands = false;
 };
 
 const std::vector<JobEntry>& AllJobs();

@@ -164,13 +164,18 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
   proto::Taken taken{info_.id, msg.job_id, {}};
   for (const auto& t : msg.items) taken.ids.push_back(t.id);
   Send(taken);
-  JobRun* run = RunnerFor(msg);
+  // A job that runs the user's own commands runs only where the worker's owner allowed it.
+  const jobs::JobEntry* entry = jobs::FindJob(msg.job_name);
+  const bool refused = entry && entry->runs_commands && !opt_.allow_exec;
+  JobRun* run = refused ? nullptr : RunnerFor(msg);
   if (!run) {  // cannot run this job here: report each task as failed, so nothing waits on us
     std::vector<proto::ResultItem> items;
     for (const auto& t : msg.items) {
-      items.push_back({.id = t.id,
-                       .error = "UNKNOWN_JOB",
-                       .detail = "worker cannot run job '" + msg.job_name + "'"});
+      items.push_back(
+          {.id = t.id,
+           .error = refused ? "NOT_ALLOWED" : "UNKNOWN_JOB",
+           .detail = refused ? "worker " + info_.id + " was not started with --allow-exec"
+                             : "worker cannot run job '" + msg.job_name + "'"});
     }
     SendResults(msg.job_id, items);
     return;

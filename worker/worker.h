@@ -14,6 +14,7 @@ struct WorkerOptions {
   uint32_t heartbeat_ms = 1000;
   double master_timeout_s = 0;  // give up if no master within this long; 0 = wait forever
   double drain_timeout_s = 10;  // on SIGTERM: wait this long for running tasks
+  bool allow_exec = false;      // run jobs that run the user's commands (exec); else NOT_ALLOWED
 };
 
 ExitCode RunWorker(const WorkerOptions& options);
