@@ -16,6 +16,57 @@ Range ChunkAt(Range all, uint64_t chunk, uint64_t index) {
   return {lo, hi};
 }
 
+void ChunkPlan::Add(uint64_t& lo, uint64_t size, uint64_t count) {
+  if (count == 0) return;
+  runs_.push_back({lo, size, count});
+  count_ += count;
+  // The plan's last run may overshoot all_.hi (its last chunk is clipped): saturate.
+  lo = (all_.hi - lo) / size >= count ? lo + size * count : all_.hi;
+}
+
+ChunkPlan ChunkPlan::Fixed(Range all, uint64_t chunk) {
+  ChunkPlan plan;
+  plan.all_ = all;
+  plan.description_ = "chunk=" + std::to_string(chunk);
+  uint64_t lo = all.lo;
+  plan.Add(lo, chunk, ChunkCount(all, chunk));
+  return plan;
+}
+
+ChunkPlan ChunkPlan::Guided(Range all, uint64_t min_chunk, uint64_t max_chunk) {
+  ChunkPlan plan;
+  plan.all_ = all;
+  plan.guided_ = true;
+  plan.description_ =
+      "guided min=" + std::to_string(min_chunk) + " max=" + std::to_string(max_chunk);
+  if (all.hi <= all.lo) return plan;
+  constexpr uint64_t kPerHalf = 2 * kGuidedRound;  // a round's chunk: 1/8 of what is left
+  uint64_t lo = all.lo;
+  // Capped start: whole chunks of max_chunk while a round's chunk would exceed it.
+  if ((all.hi - lo) / kPerHalf > max_chunk) {
+    plan.Add(lo, max_chunk, (all.hi - lo - kPerHalf * max_chunk) / max_chunk);
+  }
+  for (;;) {
+    uint64_t left = all.hi - lo;
+    uint64_t size = left / kPerHalf + (left % kPerHalf != 0);
+    if (size < min_chunk || size * kGuidedRound > left) break;
+    plan.Add(lo, std::min(size, max_chunk), kGuidedRound);
+  }
+  plan.Add(lo, min_chunk, ChunkCount({lo, all.hi}, min_chunk));
+  return plan;
+}
+
+Range ChunkPlan::at(uint64_t index) const {
+  for (const Run& run : runs_) {
+    if (index < run.count) {
+      uint64_t lo = run.lo + index * run.size;
+      return {lo, all_.hi - lo > run.size ? lo + run.size : all_.hi};
+    }
+    index -= run.count;
+  }
+  return {all_.hi, all_.hi};  // out of range: empty
+}
+
 std::string EncodeRange(Range r) {
   std::string out(16, '\0');
   std::memcpy(out.data(), &r.lo, 8);  // x86-64 and aarch64 are little endian

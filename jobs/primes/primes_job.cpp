@@ -2,6 +2,7 @@
 // and last primes overall, and with --list writes every prime in order as chunks complete.
 #include "jobs/primes/primes_job.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -71,8 +72,11 @@ class OrderedPrimeWriter {
 
 class PrimesJob final : public MasterJob {
  public:
-  PrimesJob(Range range, uint64_t chunk, PrimeMethod method, std::string list_path)
-      : range_(range), chunk_(chunk), method_(method), list_path_(std::move(list_path)) {}
+  PrimesJob(Range range, ChunkPlan plan, PrimeMethod method, std::string list_path)
+      : range_(range),
+        plan_(std::move(plan)),
+        method_(method),
+        list_path_(std::move(list_path)) {}
 
   std::string name() const override { return "primes"; }
   nlohmann::json worker_params() const override {
@@ -80,8 +84,8 @@ class PrimesJob final : public MasterJob {
             {"list", !list_path_.empty()}};
   }
   std::string fingerprint() const override {
-    return "primes from=" + std::to_string(range_.lo) + " to=" + std::to_string(range_.hi) +
-           " chunk=" + std::to_string(chunk_);
+    return "primes from=" + std::to_string(range_.lo) + " to=" + std::to_string(range_.hi) + " " +
+           plan_.describe();
   }
   Status check_resume() const override {
     if (list_path_.empty()) return Status::Ok();
@@ -89,12 +93,12 @@ class PrimesJob final : public MasterJob {
         "--list cannot be combined with --resume (the journal keeps counts, not primes)");
   }
   Status prepare() override { return list_path_.empty() ? Status::Ok() : writer_.Open(list_path_); }
-  uint64_t task_count() const override { return ChunkCount(range_, chunk_); }
+  uint64_t task_count() const override { return plan_.count(); }
   TaskSpec make_task(uint64_t index) const override {
-    return {.id = index, .payload = EncodeRange(ChunkAt(range_, chunk_, index))};
+    return {.id = index, .payload = EncodeRange(plan_.at(index))};
   }
   std::string describe(TaskId id) const override {
-    Range r = ChunkAt(range_, chunk_, id);
+    Range r = plan_.at(id);
     return "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + ")";
   }
 
@@ -134,7 +138,9 @@ class PrimesJob final : public MasterJob {
                         {"last", last_},
                         {"from", range_.lo},
                         {"to", range_.hi},
-                        {"chunk", chunk_},
+                        {"chunk", plan_.guided() ? nlohmann::json("guided")
+                                                 : nlohmann::json(plan_.largest())},
+                        {"chunks", plan_.count()},
                         {"method", method_ == PrimeMethod::kSieve ? "sieve" : "trial"}};
     auto known = KnownPrimeCount(range_.lo, range_.hi);
     j["verified"] = known ? nlohmann::json(complete_ && *known == count_) : nlohmann::json();
@@ -159,7 +165,7 @@ class PrimesJob final : public MasterJob {
 
  private:
   Range range_;
-  uint64_t chunk_;
+  ChunkPlan plan_;
   PrimeMethod method_;
   std::string list_path_;
   OrderedPrimeWriter writer_;
@@ -169,14 +175,21 @@ class PrimesJob final : public MasterJob {
   bool complete_ = false;
 };
 
+constexpr uint64_t kMaxListChunk = 100'000'000;  // a chunk's primes must fit one result message
+
 // libprimesieve sieves long ranges faster per number than short ones (measured on 1e10: chunks
-// of 7.8e7 cost 30 % more than one call, chunks of 3e8 under 5 %), so sieve chunks are large:
-// 32 tasks, still enough to balance over a few workers and to speculate on a straggler. Trial
-// division costs per number, so it takes ~1000 smaller chunks.
-uint64_t AutoChunk(Range r, PrimeMethod method) {
+// of 7.8e7 cost 30 % more than one call, chunks of 3e8 under 5 %), yet equal chunks large enough
+// for one worker leave two workers unbalanced at the end. So sieve chunks are guided: half the
+// range in the first four, shrinking to range/64 (20 tasks in all). Trial division costs per
+// number, so it takes ~1000 smaller fixed chunks.
+ChunkPlan AutoPlan(Range r, PrimeMethod method, bool list) {
   uint64_t span = r.hi - r.lo;
-  if (method == PrimeMethod::kSieve) return std::max<uint64_t>(1'000'000, span / 32 + 1);
-  return std::max<uint64_t>(10'000, span / 1000 + 1);
+  if (method == PrimeMethod::kTrial) {
+    return ChunkPlan::Fixed(r, std::max<uint64_t>(10'000, span / 1000 + 1));
+  }
+  uint64_t max_chunk = list ? kMaxListChunk : UINT64_MAX;
+  uint64_t min_chunk = std::min(max_chunk, std::max<uint64_t>(1'000'000, span / 64));
+  return ChunkPlan::Guided(r, min_chunk, max_chunk);
 }
 
 MasterJobFactory AddPrimesCli(CLI::App& cmd) {
@@ -184,7 +197,8 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
   cmd.add_option("--from", opts->from_text, "first number (inclusive)")->capture_default_str();
   cmd.add_option("--to", opts->to_text, "end (exclusive); 1e9 style allowed")
       ->capture_default_str();
-  cmd.add_option("--chunk", opts->chunk_text, "numbers per task, or auto")->capture_default_str();
+  cmd.add_option("--chunk", opts->chunk_text, "numbers per task, or auto (guided for the sieve)")
+      ->capture_default_str();
   cmd.add_option("--method", opts->method, "sieve (libprimesieve) or trial (the seeds' division)")
       ->check(CLI::IsMember({"sieve", "trial"}))
       ->capture_default_str();
@@ -197,18 +211,19 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
     if (*to < *from) return UsageError("--to must not be below --from");
     Range r{*from, *to};
     auto method = opts->method == "trial" ? PrimeMethod::kTrial : PrimeMethod::kSieve;
-    uint64_t chunk = AutoChunk(r, method);
+    bool list = !opts->list_path.empty();
+    ChunkPlan plan = AutoPlan(r, method, list);
     if (opts->chunk_text != "auto") {
       auto c = ParseCount(opts->chunk_text, "--chunk");
       if (!c.ok()) return c.status();
       if (*c == 0) return UsageError("--chunk must be at least 1");
-      chunk = *c;
-    }
-    if (!opts->list_path.empty() && chunk > 100'000'000) {
-      return UsageError("--list needs --chunk of at most 1e8 so a chunk's primes fit a message");
+      if (list && *c > kMaxListChunk) {
+        return UsageError("--list needs --chunk of at most 1e8 so a chunk's primes fit a message");
+      }
+      plan = ChunkPlan::Fixed(r, *c);
     }
     return std::unique_ptr<MasterJob>(
-        std::make_unique<PrimesJob>(r, chunk, method, opts->list_path));
+        std::make_unique<PrimesJob>(r, std::move(plan), method, opts->list_path));
   };
 }
 

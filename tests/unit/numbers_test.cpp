@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -94,6 +95,111 @@ TEST_CASE("an empty range or a zero chunk has no chunks", "[numbers]") {
   CHECK(ChunkCount({0, 0}, 10) == 0);
   CHECK(ChunkCount({10, 5}, 10) == 0);
   CHECK(ChunkCount({0, 100}, 0) == 0);
+}
+
+namespace {
+
+// Walks a plan: its chunks must tile `all` in order with no gap or overlap, none empty, sizes
+// never growing, none above max_chunk and all but the last at least min_chunk.
+void CheckTiles(const ChunkPlan& plan, Range all, uint64_t min_chunk, uint64_t max_chunk) {
+  INFO("range [" << all.lo << ", " << all.hi << ") " << plan.describe() << ", "
+                 << plan.count() << " chunks");
+  uint64_t expected_lo = all.lo;
+  uint64_t previous = UINT64_MAX;
+  for (uint64_t i = 0; i < plan.count(); ++i) {
+    INFO("chunk " << i);
+    Range r = plan.at(i);
+    REQUIRE(r.lo == expected_lo);
+    REQUIRE(r.hi > r.lo);
+    uint64_t size = r.hi - r.lo;
+    CHECK(size <= previous);
+    CHECK(size <= max_chunk);
+    if (i + 1 < plan.count()) CHECK(size >= min_chunk);
+    previous = size;
+    expected_lo = r.hi;
+  }
+  CHECK(expected_lo == all.hi);
+}
+
+double Log2(double x) { return std::log2(std::max(x, 1.0)); }
+
+}  // namespace
+
+TEST_CASE("guided chunks tile a range exactly, shrinking, in a bounded count", "[numbers]") {
+  struct Case {
+    Range all;
+    uint64_t min_chunk;
+    uint64_t max_chunk;
+  };
+  const uint64_t kMax = UINT64_MAX;
+  for (const auto& c : {Case{{0, 10'000'000'000}, 156'250'000, kMax},
+                        Case{{0, 2'000'000'000}, 31'250'000, kMax}, Case{{0, 10'000'000}, 1'000'000, kMax},
+                        Case{{10, 2'500'000}, 1'000'000, kMax}, Case{{0, 1}, 1, kMax},
+                        Case{{7, 8}, 1'000'000, kMax}, Case{{0, 10'000'000'000}, 1'000'000, 100'000'000},
+                        Case{{0, 1'000'000}, 100'000, 100'000},
+                        Case{{UINT64_MAX - 1'000'000'000'000, UINT64_MAX}, 1'000'000'000, kMax},
+                        Case{{0, UINT64_MAX}, UINT64_MAX / 64, kMax}}) {
+    ChunkPlan plan = ChunkPlan::Guided(c.all, c.min_chunk, c.max_chunk);
+    CheckTiles(plan, c.all, c.min_chunk, c.max_chunk);
+    // Halving rounds of 4 down to min_chunk, then at most 8 chunks of min_chunk; with a cap, whole
+    // chunks of max_chunk first.
+    double span = static_cast<double>(c.all.hi - c.all.lo);
+    double capped = c.max_chunk == kMax ? 0 : span / static_cast<double>(c.max_chunk);
+    double bound = capped + 4 * Log2(span / static_cast<double>(c.min_chunk)) + 8;
+    CHECK(static_cast<double>(plan.count()) <= bound);
+  }
+  // Every small case, exhaustively.
+  for (uint64_t lo : {0u, 3u}) {
+    for (uint64_t span = 0; span <= 300; ++span) {
+      for (uint64_t min_chunk = 1; min_chunk <= 9; min_chunk += 2) {
+        for (uint64_t max_chunk : {min_chunk, min_chunk + 5, kMax}) {
+          Range all{lo, lo + span};
+          CheckTiles(ChunkPlan::Guided(all, min_chunk, max_chunk), all, min_chunk, max_chunk);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("guided chunks of primes below 1e10 are 20: four of 1.25e9 first, then halving",
+          "[numbers]") {
+  ChunkPlan plan = ChunkPlan::Guided({0, 10'000'000'000}, 156'250'000, UINT64_MAX);
+  REQUIRE(plan.count() == 20);
+  for (uint64_t i = 0; i < 4; ++i) CHECK(plan.at(i).hi - plan.at(i).lo == 1'250'000'000);
+  CHECK(plan.at(4).hi - plan.at(4).lo == 625'000'000);
+  CHECK(plan.at(19).hi == 10'000'000'000);
+  CHECK(plan.largest() == 1'250'000'000);
+  CHECK(plan.guided());
+}
+
+TEST_CASE("a chunk plan depends only on its parameters, and its description names them",
+          "[numbers]") {
+  Range all{5, 123'456'789};
+  ChunkPlan a = ChunkPlan::Guided(all, 1'000'000, UINT64_MAX);
+  ChunkPlan b = ChunkPlan::Guided(all, 1'000'000, UINT64_MAX);
+  REQUIRE(a.count() == b.count());
+  for (uint64_t i = 0; i < a.count(); ++i) {
+    CHECK(a.at(i).lo == b.at(i).lo);
+    CHECK(a.at(i).hi == b.at(i).hi);
+  }
+  CHECK(a.describe() == b.describe());
+  CHECK(a.describe() != ChunkPlan::Guided(all, 2'000'000, UINT64_MAX).describe());
+  CHECK(a.describe() != ChunkPlan::Guided(all, 1'000'000, 50'000'000).describe());
+  CHECK(ChunkPlan::Fixed(all, 1000).describe() == "chunk=1000");
+  CHECK(ChunkPlan::Guided({0, 0}, 1, 1).count() == 0);
+}
+
+TEST_CASE("a fixed chunk plan is ChunkCount chunks of ChunkAt", "[numbers]") {
+  for (uint64_t chunk : {1u, 7u, 100u, 1000u}) {
+    Range all{3, 2'003};
+    ChunkPlan plan = ChunkPlan::Fixed(all, chunk);
+    REQUIRE(plan.count() == ChunkCount(all, chunk));
+    CHECK_FALSE(plan.guided());
+    for (uint64_t i = 0; i < plan.count(); ++i) {
+      CHECK(plan.at(i).lo == ChunkAt(all, chunk, i).lo);
+      CHECK(plan.at(i).hi == ChunkAt(all, chunk, i).hi);
+    }
+  }
 }
 
 TEST_CASE("a range payload round-trips and rejects wrong sizes", "[numbers]") {
