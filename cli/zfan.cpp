@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "common/allocator.h"
+#include "common/curve_keys.h"
 #include "common/exit_codes.h"
 #include "common/log.h"
+#include "common/open_files_limit.h"
 #include "jobs/registry.h"
 #include "master/master.h"
 #include "scale/scale.h"
@@ -19,6 +21,12 @@
 namespace {
 
 using zfan::ExitCode;
+
+// A master with hundreds of workers needs more descriptors than a default soft limit allows;
+// running with the limit it has beats not running.
+void RaiseOpenFilesLimitOrWarn() {
+  if (auto s = zfan::RaiseOpenFilesLimit(); !s.ok()) spdlog::warn("{}", s.message());
+}
 
 std::string SelfExe() {
   char buf[PATH_MAX];
@@ -34,6 +42,8 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
   cmd.add_option("--worker-slots", o.worker_slots,
                  "slots of each local worker (default: 1 for CPU jobs, 16 transfers for download)");
   cmd.add_option("--expect-workers", o.expect_workers, "wait for N workers before dispatching");
+  cmd.add_option("--use-workers", o.use_workers,
+                 "of the workers that joined, N take part; the rest stand by (scaling studies)");
   cmd.add_option("--wait-timeout", o.wait_timeout_s, "seconds to wait for --expect-workers")
       ->capture_default_str();
   cmd.add_flag("--json", o.json, "print one JSON summary on stdout and nothing else there");
@@ -56,6 +66,26 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
       ->capture_default_str();
   cmd.add_option("--progress-interval", o.progress_interval_s, "seconds between progress lines");
   cmd.add_flag("--insecure", o.insecure, "allow binding a non-loopback address without CURVE");
+  cmd.add_option("--curve-secret", o.curve_secret,
+                 "the master's PREFIX.key_secret (zfan keygen): CURVE on all sockets");
+  cmd.add_option("--authorized-workers", o.authorized_workers,
+                 "FILE of worker public keys, one per line (SIGHUP reloads it)");
+}
+
+// `zfan keygen --out PREFIX`: a CURVE key pair for a master or a worker.
+int RunKeygen(const std::string& prefix) {
+  auto keys = zfan::GenerateCurveKeyPair();
+  zfan::Status s = keys.ok() ? zfan::WriteCurveKeyPair(prefix, *keys) : keys.status();
+  if (!s.ok()) {
+    std::fprintf(stderr, "zfan: %s\n", s.message().c_str());
+    return static_cast<int>(zfan::ExitCodeFor(s));
+  }
+  std::printf("%s\n", keys->public_z85.c_str());
+  std::fprintf(stderr,
+               "wrote %s.key (public: copy it, or add the line above to the master's "
+               "--authorized-workers file) and %s.key_secret (secret, mode 0600: keep it here)\n",
+               prefix.c_str(), prefix.c_str());
+  return 0;
 }
 
 void AddLogOptions(CLI::App& cmd, int& verbosity) {
@@ -153,7 +183,15 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   worker->add_flag("--allow-exec", worker_opts.allow_exec,
                    "run the commands of exec jobs (off: they fail NOT_ALLOWED)");
+  worker->add_option("--curve-secret", worker_opts.curve_secret,
+                     "this worker's PREFIX.key_secret (zfan keygen): CURVE, never plaintext");
+  worker->add_option("--master-key", worker_opts.master_key,
+                     "the master's public PREFIX.key: talk only to the master holding it");
   AddLogOptions(*worker, worker_verbosity);
+
+  std::string keygen_prefix;
+  CLI::App* keygen = app.add_subcommand("keygen", "write a CURVE key pair PREFIX.key(_secret)");
+  keygen->add_option("--out", keygen_prefix, "path prefix of the two key files")->required();
 
   zfan::scale::ScaleOptions scale_opts;
   std::string scale_workers;
@@ -176,15 +214,18 @@ int Main(int argc, char** argv) {
     return static_cast<int>(ExitCode::kUsage);
   }
 
+  if (keygen->parsed()) return RunKeygen(keygen_prefix);
   if (scale->parsed()) {
     zfan::SetupLogging("scale", scale_verbosity);
     return RunScaleCommand(scale_opts, scale_workers, scale->remaining());
   }
   if (worker->parsed()) {
     zfan::SetupLogging("worker", worker_verbosity);
+    RaiseOpenFilesLimitOrWarn();
     return static_cast<int>(zfan::worker::RunWorker(worker_opts));
   }
   zfan::SetupLogging("master", master_verbosity);
+  RaiseOpenFilesLimitOrWarn();
   master_opts.verbosity = master_verbosity;
   master_opts.self_exe = SelfExe();
   master_opts.run_in_child = RunArgs;

@@ -1,4 +1,5 @@
-// SIGINT/SIGTERM as a counter the event loops read between polls (no work in the handler).
+// SIGINT/SIGTERM (and SIGHUP) as counters the event loops read between polls (no work in the
+// handlers).
 #pragma once
 
 namespace zfan {
@@ -6,5 +7,9 @@ namespace zfan {
 void InstallStopSignalHandlers();
 // How many SIGINT/SIGTERM arrived so far.
 int StopSignalsReceived();
+
+// SIGHUP: "reload your configuration" (the master's --authorized-workers).
+void InstallReloadSignalHandler();
+int ReloadSignalsReceived();
 
 }  // namespace zfan

@@ -38,13 +38,15 @@ bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait) {
   return true;
 }
 
-std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer) {
+std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket, ReceivedFrom* from) {
   ReceivedWireFrames frames;
   zmq::message_t msg;
   if (!socket.recv(msg, zmq::recv_flags::dontwait)) return std::nullopt;
-  if (peer) {
+  if (from) {
     const char* addr = zmq_msg_gets(msg.handle(), "Peer-Address");
-    *peer = addr ? addr : "unknown peer";
+    from->peer = addr ? addr : "unknown peer";
+    const char* user = zmq_msg_gets(msg.handle(), "User-Id");
+    from->user_id = user ? user : "";
   }
   bool more = msg.more();
   frames.push_back(ToBytes(std::move(msg)));

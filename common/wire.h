@@ -18,10 +18,16 @@ using ReceivedWireFrames = std::vector<Bytes>;  // as received (large frames are
 // an rvalue (e.g. straight from proto::Encode) to avoid copying them into the call.
 bool SendFrames(zmq::socket_t& socket, WireFrames frames, bool dontwait = false);
 
-// Receives one whole multipart message without blocking; nullopt if none is waiting. `peer`, if
-// given, receives the sender's address where the transport knows it (TCP), for logging. A large
-// frame keeps the buffer ZeroMQ received it into.
-std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket, std::string* peer = nullptr);
+// Who sent a message, as ZeroMQ knows it.
+struct ReceivedFrom {
+  std::string peer;     // the sender's address where the transport knows it (TCP), for logging
+  std::string user_id;  // the identity a ZAP handler gave the connection (the CURVE key), or ""
+};
+
+// Receives one whole multipart message without blocking; nullopt if none is waiting. `from`, if
+// given, receives who sent it. A large frame keeps the buffer ZeroMQ received it into.
+std::optional<ReceivedWireFrames> TryRecvFrames(zmq::socket_t& socket,
+                                                ReceivedFrom* from = nullptr);
 
 struct SocketTuning {
   int send_hwm = 1000;

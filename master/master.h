@@ -17,6 +17,7 @@ struct MasterOptions {
   uint32_t local_workers = 0;
   uint32_t worker_slots = 0;  // slots of each local worker (0 = the job's default)
   uint32_t expect_workers = 0;
+  uint32_t use_workers = 0;  // of the workers that joined, N take part, the rest stand by (0 = all)
   double wait_timeout_s = 60;
   bool json = false;
   bool quiet = false;  // no progress lines
@@ -31,6 +32,8 @@ struct MasterOptions {
   double drain_timeout_s = 5;
   double progress_interval_s = 0;  // 0 = 0.2 s on a tty, 5 s otherwise
   bool insecure = false;           // allow binding beyond loopback without CURVE
+  std::string curve_secret;        // the master's PREFIX.key_secret (zfan keygen): CURVE on
+  std::string authorized_workers;  // the workers' public keys, one per line (SIGHUP reloads)
   std::string self_exe;            // the zfan binary, to start local workers
   // Runs `zfan ARGS...` in the calling process and returns its exit code. When set, the local
   // workers started with the job are forked from the master and run this, instead of exec'ing

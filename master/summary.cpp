@@ -15,10 +15,38 @@ double TasksPerSecond(const JobReport& r) {
   return r.elapsed_s > 0 ? computed / r.elapsed_s : 0.0;
 }
 
+// The summary checks its own figures: the workers cannot have been busy longer than the job's
+// clock ran on all their slots. A violation means the clock (or a worker's) is wrong.
+struct TimingCheck {
+  double busy_s = 0;
+  double capacity_s = 0;
+  bool consistent = true;
+};
+
+constexpr double kClockSlackS = 0.005;  // per worker: its busy time and our clock differ this much
+
+TimingCheck CheckTiming(const JobReport& r, const WorkerRegistry& workers) {
+  TimingCheck c;
+  double slack = 0;
+  for (const auto& [id, w] : workers.all()) {
+    if (w.standby) continue;
+    c.busy_s += w.busy_us / 1e6;
+    c.capacity_s += r.elapsed_s * w.slots;
+    slack += kClockSlackS * w.slots;
+  }
+  c.consistent = c.busy_s <= c.capacity_s * 1.01 + slack;
+  return c;
+}
+
+double Utilisation(const WorkerRecord& w, double elapsed_s) {
+  return elapsed_s > 0 ? w.busy_us / 1e6 / (elapsed_s * w.slots) : 0.0;
+}
+
 }  // namespace
 
 nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
                           const nlohmann::json& result) {
+  TimingCheck timing = CheckTiming(r, workers);
   nlohmann::json ws = nlohmann::json::array();
   for (const auto& [id, w] : workers.all()) {
     ws.push_back({{"id", id},
@@ -28,8 +56,12 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
                   {"tasks", w.tasks},
                   {"failures", w.failures},
                   {"busy_s", w.busy_us / 1e6},
+                  {"utilisation", Utilisation(w, r.elapsed_s)},
+                  {"busy_share", timing.busy_s > 0 ? w.busy_us / 1e6 / timing.busy_s : 0.0},
+                  {"tasks_per_s", r.elapsed_s > 0 ? w.tasks / r.elapsed_s : 0.0},
                   {"peak_held", w.peak_held},
                   {"alive", w.alive},
+                  {"standby", w.standby},
                   {"deaths", w.deaths}});
   }
   nlohmann::json failures = nlohmann::json::array();
@@ -61,6 +93,11 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
           {"bytes", r.bytes},
           {"batches", r.batches},
           {"tasks_per_s", TasksPerSecond(r)},
+          {"timing",
+           {{"busy_s", timing.busy_s},
+            {"capacity_s", timing.capacity_s},
+            {"consistent", timing.consistent}}},
+          {"security", {{"curve", r.curve}, {"refused", r.auth_refused}}},
           {"workers", ws},
           {"dead_workers", r.dead_workers},
           {"failures", failures},
@@ -70,15 +107,16 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
 
 void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& workers) {
   char line[256];
-  std::snprintf(line, sizeof line, "%-24s %-16s %8s %6s %10s %9s %9s\n", "worker", "host", "pid",
-                "slots", "tasks", "busy_s", "failures");
+  std::snprintf(line, sizeof line, "%-24s %-16s %8s %6s %10s %9s %6s %9s\n", "worker", "host",
+                "pid", "slots", "tasks", "busy_s", "util", "failures");
   out << line;
   for (const auto& [id, w] : workers.all()) {
-    std::string name = id + (w.alive ? "" : w.left ? " (left)" : " (dead)");
-    std::snprintf(line, sizeof line, "%-24s %-16s %8u %6u %10llu %9.2f %9llu\n", name.c_str(),
-                  w.info.host.c_str(), w.info.pid, w.slots,
+    std::string name =
+        id + (w.standby ? " (standby)" : w.alive ? "" : w.left ? " (left)" : " (dead)");
+    std::snprintf(line, sizeof line, "%-24s %-16s %8u %6u %10llu %9.2f %5.0f%% %9llu\n",
+                  name.c_str(), w.info.host.c_str(), w.info.pid, w.slots,
                   static_cast<unsigned long long>(w.tasks), w.busy_us / 1e6,
-                  static_cast<unsigned long long>(w.failures));
+                  100 * Utilisation(w, r.elapsed_s), static_cast<unsigned long long>(w.failures));
     out << line;
   }
   out << "job " << r.job << ": " << r.done << "/" << r.total << " tasks done";
@@ -92,6 +130,14 @@ void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& wo
   if (r.bytes) {
     out << "received " << HumanBytes(static_cast<double>(r.bytes)) << " ("
         << HumanBytes(r.elapsed_s > 0 ? r.bytes / r.elapsed_s : 0) << "/s)\n";
+  }
+  if (r.auth_refused) out << r.auth_refused << " connections refused (key not authorized)\n";
+  if (TimingCheck t = CheckTiming(r, workers); !t.consistent) {
+    std::snprintf(line, sizeof line,
+                  "warning: workers report %.3f s busy, more than the %.3f s the job's clock "
+                  "allows on their slots: a clock is wrong\n",
+                  t.busy_s, t.capacity_s);
+    out << line;
   }
   for (const auto& id : r.dead_workers) out << "worker " << id << " was declared dead\n";
   size_t shown = 0;

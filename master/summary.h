@@ -32,6 +32,8 @@ struct JobReport {
   uint64_t bytes = 0;    // bulk bytes received
   uint64_t batches = 0;  // TASKS messages sent: tasks / batches is how deep dispatch ran
   bool interrupted = false;
+  bool curve = false;         // the sockets ran CURVE with an allowlist
+  uint64_t auth_refused = 0;  // handshakes the ZAP handler refused (keys not on the allowlist)
   SchedulerStats stats;
   std::vector<FailureRecord> failures;
   std::vector<std::string> dead_workers;

@@ -70,4 +70,16 @@ size_t WorkerRegistry::alive_count() const {
   return n;
 }
 
+size_t WorkerRegistry::active_count() const {
+  size_t n = 0;
+  for (const auto& [id, w] : workers_) n += w.alive && !w.standby;
+  return n;
+}
+
+uint64_t WorkerRegistry::active_slots() const {
+  uint64_t total = 0;
+  for (const auto& [id, w] : workers_) total += w.alive && !w.standby ? w.slots : 0;
+  return total;
+}
+
 }  // namespace zfan::master

@@ -21,6 +21,8 @@ struct WorkerRecord {
   uint64_t busy_us = 0;
   uint64_t peak_held = 0;  // most tasks it held at once (running or queued there): the pipeline depth
   uint32_t deaths = 0;
+  bool standby = false;            // told to sit this job out (--use-workers)
+  bool standing_by = false;        // ... and it confirmed it left the tasks socket
 };
 
 class WorkerRegistry {
@@ -37,6 +39,9 @@ class WorkerRegistry {
   WorkerRecord* Find(const std::string& id);
   size_t alive_count() const;
   uint64_t alive_slots() const;
+  // Alive and not on standby: the workers PUSH can hand tasks to.
+  size_t active_count() const;
+  uint64_t active_slots() const;
   const std::map<std::string, WorkerRecord>& all() const { return workers_; }
 
  private:

@@ -68,6 +68,15 @@ class Fields {
     if (o.type == msgpack::type::BIN) return {o.via.bin.ptr, o.via.bin.size};
     throw DecodeError(Bad("string"));
   }
+  std::vector<std::string> strs() {
+    const auto& o = next();
+    if (o.type != msgpack::type::ARRAY) throw DecodeError(Bad("string array"));
+    Fields items(o, 0, what_);
+    std::vector<std::string> out;
+    out.reserve(o.via.array.size);
+    for (uint32_t k = 0; k < o.via.array.size; ++k) out.push_back(items.str());
+    return out;
+  }
   std::vector<uint64_t> ids() {
     const auto& o = next();
     if (o.type != msgpack::type::ARRAY) throw DecodeError(Bad("id array"));
@@ -168,6 +177,18 @@ struct EncodeVisitor {
     pk.pack(m.job_id);
   }
   void operator()(const Shutdown&) { PackHeader(pk, MsgType::kShutdown, 0); }
+  void operator()(const Standby& m) {
+    PackHeader(pk, MsgType::kStandby, 2);
+    pk.pack(m.job_id);
+    pk.pack_array(m.worker_ids.size());
+    for (const auto& id : m.worker_ids) PackStr(pk, id);
+  }
+  void operator()(const StandingBy& m) {
+    PackHeader(pk, MsgType::kStandingBy, 3);
+    PackStr(pk, m.worker_id);
+    pk.pack(m.job_id);
+    pk.pack(static_cast<uint8_t>(m.standing_by ? 1 : 0));
+  }
 };
 
 // The bulk frames are moved into the items: an image body is not copied on its way in.
@@ -264,6 +285,17 @@ Message ReadMessage(const msgpack::object& root, ReceivedFrames& frames) {
       return Stop{f.u64()};
     case MsgType::kShutdown:
       return Shutdown{};
+    case MsgType::kStandby: {
+      Standby m{f.u64()};
+      m.worker_ids = f.strs();
+      return m;
+    }
+    case MsgType::kStandingBy: {
+      StandingBy m{f.str()};
+      m.job_id = f.u64();
+      m.standing_by = f.u32() != 0;
+      return m;
+    }
   }
   throw DecodeError("unknown message type " + std::to_string(static_cast<int>(type)));
 }
@@ -290,6 +322,10 @@ const char* MsgTypeName(MsgType t) {
       return "SHUTDOWN";
     case MsgType::kStarted:
       return "STARTED";
+    case MsgType::kStandby:
+      return "STANDBY";
+    case MsgType::kStandingBy:
+      return "STANDING_BY";
   }
   return "?";
 }

@@ -27,6 +27,8 @@ enum class MsgType : uint8_t {
   kStop = 7,       // master -> workers (control): job over, drop what you hold of it
   kShutdown = 8,   // master -> workers (control): exit
   kStarted = 9,    // worker -> master: these retried tasks started, each running alone
+  kStandby = 10,   // master -> workers (control): these workers sit the job out (repeated)
+  kStandingBy = 11,  // worker -> master: I left the tasks socket for this job
 };
 
 const char* MsgTypeName(MsgType t);
@@ -107,7 +109,24 @@ struct Stop {
 
 struct Shutdown {};
 
-using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown>;
+// For scaling studies on connected workers (`--use-workers N`): the listed workers stop taking
+// tasks of `job_id` — they leave the tasks socket, so PUSH cannot hand them a batch — and keep
+// heartbeating. The master repeats the list every second; a worker rejoins when a list for its
+// job leaves it out, when the job STOPs, or when the repeats stop (the master is gone).
+struct Standby {
+  uint64_t job_id = 0;
+  std::vector<std::string> worker_ids;
+};
+
+// A worker's answer to STANDBY: it has left the tasks socket (or rejoined it, `standing_by` false).
+struct StandingBy {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  bool standing_by = true;
+};
+
+using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown,
+                             Standby, StandingBy>;
 
 // Frames of one multipart message, as bytes.
 using Frames = std::vector<std::string>;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
@@ -14,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/curve_keys.h"
 #include "common/endpoint.h"
 #include "common/signals.h"
 #include "common/wire.h"
@@ -63,6 +65,7 @@ class WorkerLoop {
 
  private:
   Status Connect();
+  Status SecureSockets();
   void PollOnce(Millis timeout);
   void OnTasks(proto::Tasks& msg);
   JobRun* RunnerFor(const proto::Tasks& msg);
@@ -71,6 +74,9 @@ class WorkerLoop {
   void SendResults(uint64_t job_id, std::vector<proto::ResultItem>& items);
   void OnControl();
   void OnMonitorEvent();
+  void OnStandby(const proto::Standby& msg);
+  void EnterStandby(uint64_t job_id);
+  void LeaveStandby();
   void Heartbeat(TimePoint now);
   // By value: a result's bodies then move on to ZeroMQ without a copy.
   void Send(proto::Message m) { SendFrames(results_, proto::Encode(std::move(m))); }
@@ -98,10 +104,36 @@ class WorkerLoop {
   std::unordered_set<uint64_t> held_;  // ids of job_id_ received and not yet reported
   uint32_t slots_ = 1;                 // tasks at once for the current job
   bool connected_ = false;
+  bool handshake_failure_logged_ = false;
+  // --use-workers on the master: sitting job standby_job_ out, off the tasks socket.
+  bool standby_ = false;
+  uint64_t standby_job_ = 0;
+  TimePoint standby_refreshed_{};
   bool shutdown_ = false;
   uint64_t bad_frames_ = 0;
   TimePoint last_heartbeat_{};
 };
+
+// CURVE client on all three sockets: the handshake succeeds only with the master whose public key
+// we were given, and only if that master admits our key. There is no plaintext fallback.
+Status WorkerLoop::SecureSockets() {
+  if (opt_.curve_secret.empty() && opt_.master_key.empty()) return Status::Ok();
+  if (opt_.curve_secret.empty() || opt_.master_key.empty()) {
+    return UsageError(
+        "CURVE needs both --curve-secret FILE (this worker's PREFIX.key_secret from zfan keygen) "
+        "and --master-key FILE (the master's public PREFIX.key)");
+  }
+  auto keys = ReadSecretCertificate(opt_.curve_secret);
+  if (!keys.ok()) return keys.status();
+  auto master_key = ReadPublicKey(opt_.master_key);
+  if (!master_key.ok()) return master_key.status();
+  for (zmq::socket_t* s : {&tasks_, &results_, &control_}) {
+    s->set(zmq::sockopt::curve_serverkey, *master_key);
+    s->set(zmq::sockopt::curve_publickey, keys->public_z85);
+    s->set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+  }
+  return Status::Ok();
+}
 
 Status WorkerLoop::Connect() {
   auto ep = ParseEndpoint(opt_.endpoint);
@@ -112,12 +144,16 @@ Status WorkerLoop::Connect() {
   // Few batches buffered here: the master's window, not our pipe, decides who gets work.
   Tune(tasks_, {.recv_hwm = 2, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
   Tune(results_, {.send_hwm = 100000, .linger_ms = 2000});  // BYE and last results, bounded
-  Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 16});
+  Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 20});  // standby lists of many ids
   control_.set(zmq::sockopt::subscribe, "");
+  for (zmq::socket_t* s : {&tasks_, &results_, &control_}) s->set(zmq::sockopt::ipv6, 1);
+  if (Status s = SecureSockets(); !s.ok()) return s;
   // HELLO goes out when the tasks socket has completed its handshake: a master that counts this
   // worker can then really hand it tasks (results queue in the PUSH pipe until theirs is up).
   zmq_socket_monitor(tasks_.handle(), "inproc://tasks-monitor",
-                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
+                     ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
   monitor_.connect("inproc://tasks-monitor");
   try {
     tasks_.connect(endpoints_.tasks());
@@ -275,7 +311,10 @@ void WorkerLoop::OnControl() {
     if (std::holds_alternative<proto::Shutdown>(*msg)) {
       spdlog::info("the master asked workers to shut down");
       shutdown_ = true;
+    } else if (const auto* standby = std::get_if<proto::Standby>(&*msg)) {
+      OnStandby(*standby);
     } else if (const auto* stop = std::get_if<proto::Stop>(&*msg)) {
+      if (standby_ && stop->job_id == standby_job_) LeaveStandby();
       if (stop->job_id == job_id_) {  // job done: drop what has not started
         if (runs_.count(job_id_)) runs_[job_id_].runner->drain_queued();
         waiting_.clear();
@@ -285,6 +324,31 @@ void WorkerLoop::OnControl() {
       }
     }
   }
+}
+
+void WorkerLoop::OnStandby(const proto::Standby& msg) {
+  bool listed = std::find(msg.worker_ids.begin(), msg.worker_ids.end(), info_.id) !=
+                msg.worker_ids.end();
+  if (listed && (!standby_ || standby_job_ != msg.job_id)) EnterStandby(msg.job_id);
+  if (listed) standby_refreshed_ = Clock::now();
+  if (!listed && standby_) LeaveStandby();  // left out of its job's list, or another job's
+}
+
+// Leaving the tasks socket is what makes standby real: PUSH hands batches only to connected
+// peers. The results and control sockets stay, so heartbeats keep the worker alive.
+void WorkerLoop::EnterStandby(uint64_t job_id) {
+  if (!standby_) tasks_.disconnect(endpoints_.tasks());
+  standby_ = true;
+  standby_job_ = job_id;
+  spdlog::info("standing by: the master runs job {:016x} without this worker", job_id);
+  Send(proto::StandingBy{info_.id, job_id, true});
+}
+
+void WorkerLoop::LeaveStandby() {
+  standby_ = false;
+  tasks_.connect(endpoints_.tasks());  // the handshake's monitor event says HELLO again
+  spdlog::info("back from standby: taking tasks again");
+  Send(proto::StandingBy{info_.id, standby_job_, false});
 }
 
 void WorkerLoop::OnMonitorEvent() {
@@ -297,8 +361,16 @@ void WorkerLoop::OnMonitorEvent() {
       spdlog::info("connected to the master at {}", opt_.endpoint);
       Send(proto::Hello{info_});
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
+      if (standby_) continue;  // we left the tasks socket ourselves; results still flow
+      if (connected_) spdlog::warn("lost the master at {}; reconnecting", opt_.endpoint);
       connected_ = false;
-      spdlog::warn("lost the master at {}; reconnecting", opt_.endpoint);
+    } else if (!handshake_failure_logged_) {  // a handshake failed: say why once, keep trying
+      handshake_failure_logged_ = true;
+      spdlog::error(
+          "the master at {} refused the connection: {} (still trying)", opt_.endpoint,
+          opt_.curve_secret.empty()
+              ? "it requires CURVE keys (give --curve-secret and --master-key)"
+              : "it does not hold the key in --master-key, or does not list this worker's key");
     }
   }
 }
@@ -397,6 +469,8 @@ ExitCode WorkerLoop::Run() {
     PollOnce(Millis(std::min<uint32_t>(opt_.heartbeat_ms, 100)));
     TimePoint now = Clock::now();
     Heartbeat(now);
+    // The master repeats the standby list every second: silence means it is gone.
+    if (standby_ && now - standby_refreshed_ > Millis(3000)) LeaveStandby();
     if (!connected_ && job_id_ == 0) {
       double waited = SecondsBetween(started, now);
       if (opt_.master_timeout_s > 0 && waited > opt_.master_timeout_s) {

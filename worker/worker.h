@@ -15,6 +15,8 @@ struct WorkerOptions {
   double master_timeout_s = 0;  // give up if no master within this long; 0 = wait forever
   double drain_timeout_s = 10;  // on SIGTERM: wait this long for running tasks
   bool allow_exec = false;      // run jobs that run the user's commands (exec); else NOT_ALLOWED
+  std::string curve_secret;     // this worker's PREFIX.key_secret: CURVE on (never plaintext)
+  std::string master_key;       // the master's public key file: only that master is spoken to
 };
 
 ExitCode RunWorker(const WorkerOptions& options);

@@ -91,3 +91,40 @@ TEST_CASE("bind endpoints use the given address, or loopback when empty", "[endp
   CHECK_FALSE(MakeBindEndpoints("*", 70000).ok());
   CHECK_FALSE(MakeBindEndpoints("*", -5).ok());
 }
+
+TEST_CASE("bind addresses are taken as labs write them", "[endpoint]") {
+  auto v6 = MakeBindEndpoints("::1", 5557);
+  REQUIRE(v6.ok());
+  CHECK(v6->tasks() == "tcp://[::1]:5557");
+  auto bracketed = MakeBindEndpoints("[::1]", 5557);
+  REQUIRE(bracketed.ok());
+  CHECK(bracketed->host == "::1");
+  auto any6 = MakeBindEndpoints("::", 5557);
+  REQUIRE(any6.ok());
+  CHECK(any6->tasks() == "tcp://[::]:5557");
+  auto name = MakeBindEndpoints("localhost", 5557);
+  REQUIRE(name.ok());
+  CHECK((name->host == "127.0.0.1" || name->host == "::1"));
+  auto iface = MakeBindEndpoints("lo", 5557);
+  REQUIRE(iface.ok());
+  CHECK(iface->host == "127.0.0.1");
+  auto nowhere = MakeBindEndpoints("no-such-host.invalid", 5557);
+  REQUIRE_FALSE(nowhere.ok());
+  CHECK(nowhere.status().code() == zfan::ErrorCode::kUsage);
+}
+
+TEST_CASE("only loopback binds count as loopback", "[endpoint]") {
+  CHECK(zfan::IsLoopbackBind("127.0.0.1"));
+  CHECK(zfan::IsLoopbackBind("127.3.2.1"));
+  CHECK(zfan::IsLoopbackBind("::1"));
+  CHECK(zfan::IsLoopbackBind("[::1]"));
+  CHECK(zfan::IsLoopbackBind("localhost"));
+  CHECK(zfan::IsLoopbackBind("lo"));
+  CHECK_FALSE(zfan::IsLoopbackBind("0.0.0.0"));
+  CHECK_FALSE(zfan::IsLoopbackBind("*"));
+  CHECK_FALSE(zfan::IsLoopbackBind("::"));
+  CHECK_FALSE(zfan::IsLoopbackBind("10.1.2.3"));
+  CHECK(zfan::IsWildcardBind("0.0.0.0"));
+  CHECK(zfan::IsWildcardBind("[::]"));
+  CHECK_FALSE(zfan::IsWildcardBind("127.0.0.1"));
+}

@@ -1,0 +1,102 @@
+#include "master/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/wire.h"
+
+namespace zfan::master {
+namespace {
+
+constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
+constexpr uint32_t kMaxDepth = 2048;
+constexpr uint64_t kMaxBatchBytes = 4u << 20;  // payload bytes per slot's share of the window
+
+}  // namespace
+
+Dispatcher::Dispatcher(JobState& state, zmq::socket_t& tasks)
+    : s_(state), tasks_(tasks), params_json_(state.job->worker_params().dump()) {}
+
+// Slots of live workers that hold fewer tasks than they can run: room for speculative copies.
+uint64_t Dispatcher::IdleSlots() const {
+  uint64_t idle = 0;
+  for (const auto& [id, w] : s_.workers.all()) {
+    size_t held = s_.sched->held_by(id);
+    if (w.alive && !w.standby && held < w.slots) idle += w.slots - held;
+  }
+  return idle;
+}
+
+// Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
+// pipelined deeply (and batched), and at least 2, so a slot never waits a round trip to the
+// master for its next task. Big payloads (sum chunks shipped as data) are capped by bytes, so a
+// batch stays a few MB. Fill drops to 1 per slot for the last window of the job.
+double Dispatcher::Depth(double median_task_s) const {
+  if (s_.sched->done_count() == s_.report.resumed + s_.report.skipped) return 2;
+  double task_s = std::max(median_task_s, 1e-6);
+  double by_time = 1 + kPipelineSeconds / task_s;
+  double by_bytes = static_cast<double>(kMaxBatchBytes) /
+                    static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
+  return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
+}
+
+bool Dispatcher::SendTasks(const std::vector<Dispatch>& batch, TimePoint now) {
+  proto::Tasks msg{.job_id = s_.job_id, .job_name = s_.job->name(), .params_json = params_json_};
+  msg.items.reserve(batch.size());
+  for (const auto& d : batch) {
+    jobs::TaskSpec t = s_.job->make_task(d.id);
+    avg_payload_bytes_ = (7 * avg_payload_bytes_ + t.payload.size()) / 8;
+    msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
+  }
+  bool sent = SendFrames(tasks_, proto::Encode(proto::Message(std::move(msg))), /*dontwait=*/true);
+  if (sent) {
+    ++s_.report.batches;
+    s_.clock.Dispatched(now);
+  }
+  return sent;
+}
+
+void Dispatcher::Fill(TimePoint now, size_t folding) {
+  if (!open_) return;
+  Scheduler& sched = *s_.sched;
+  uint64_t slots = s_.workers.active_slots();
+  if (slots == 0) return;
+  double task_s = sched.median_task_seconds();  // once per turn: it sorts recent times
+  double depth = Depth(task_s);
+  uint64_t unfinished = sched.total() - sched.done_count() - sched.failed_count();
+  // The last window's worth: no more than a task per slot, so none of the last tasks waits queued
+  // on one worker while another worker's slot is free (PUSH, not the master, picks the worker).
+  // Only for tasks longer than kPipelineSeconds, of which a slot holds the minimum of 2: shorter
+  // ones queue ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last
+  // 2 x 2,048 per slot cost a 10,000-task sum 3x its time.
+  bool long_tasks = task_s > kPipelineSeconds;
+  if (long_tasks && unfinished < slots * depth + slots) depth = 1;
+  auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
+  if (folding > 4 * window) return;  // the sink's disk is behind: let it catch up
+  uint64_t fair_share = (unfinished + slots - 1) / slots;  // keep the tail spread over workers
+  // Half a worker's share of the window per batch: a worker works on one batch while the next
+  // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
+  uint64_t per_worker = slots / std::max<uint64_t>(s_.workers.active_count(), 1);
+  auto per_batch = std::max<uint64_t>(static_cast<uint64_t>(per_worker * depth / 2), 1);
+  while (sched.outstanding() < window && sched.HasWaiting()) {
+    size_t n =
+        std::min({per_batch, window - sched.outstanding(), std::max<uint64_t>(fair_share, 1)});
+    auto batch = sched.NextBatch(n, now);
+    if (batch.empty()) break;
+    if (!SendTasks(batch, now)) {  // no connected worker can take it now
+      sched.Unsend(batch);
+      blocked_ = true;  // the loop wakes up when a pipe has room again
+      break;
+    }
+  }
+  if (s_.opt.speculate && s_.job->speculation_safe() && !sched.HasWaiting()) {
+    auto copies = sched.Stragglers(IdleSlots(), now);
+    if (!copies.empty())
+      spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
+    for (const auto& c : copies) SendTasks({c}, now);
+  }
+}
+
+}  // namespace zfan::master
