@@ -1,8 +1,10 @@
 // `zfan scale` end to end: real masters and local workers on loopback. Structure and consistency
 // of the reports only, never speed (the machine is shared and noisy).
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "tests/integration/harness.h"
 
@@ -168,4 +170,31 @@ TEST_CASE("without gnuplot, --plot says so and the other exports are still writt
   CHECK(nlohmann::json::parse(ReadFile(dir / "s.json"))["results"].size() == 1);
   CHECK(std::filesystem::exists(dir / "s.gnuplot"));
   CHECK_FALSE(std::filesystem::exists(dir / "s.svg"));
+}
+
+TEST_CASE("scale --external runs the study on connected workers, the rest on standby", "[scale]") {
+  const int port = FreePortTriple();
+  std::vector<std::unique_ptr<ZfanProcess>> workers;
+  for (int i = 1; i <= 4; ++i) {
+    workers.push_back(std::make_unique<ZfanProcess>(
+        std::vector<std::string>{"worker", Endpoint(port), "--slots", "1", "--id",
+                                 "ext-" + std::to_string(i), "--master-timeout", "60"}));
+  }
+  TempDir dir;
+  RunResult r = RunZfan({"scale", "sleep", "--tasks", "8", "--ms", "20", "--port",
+                         std::to_string(port), "--workers", "1,2,4", "--runs", "1", "--external",
+                         "--export-json", dir / "ext.json", "--export-markdown", dir / "ext.md"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(ReadFile(dir / "ext.json"));
+  CHECK(j["external"] == true);
+  REQUIRE(j["results"].size() == 3);
+  for (const auto& result : j["results"]) CheckResult(result, 1);
+  std::string md = ReadFile(dir / "ext.md");
+  CHECK(CountLines(md, "--expect-workers 4 --use-workers 2`") == 1);
+  CHECK(md.find("--local-workers") == std::string::npos);
+  for (auto& w : workers) {
+    w->Signal(SIGTERM);
+    w->Wait(std::chrono::milliseconds(20000));
+  }
 }
