@@ -48,6 +48,8 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
       ->capture_default_str();
   cmd.add_flag("--json", o.json, "print one JSON summary on stdout and nothing else there");
   cmd.add_option("--joblog", o.joblog, "write one TSV line per task to FILE");
+  cmd.add_option("--trace", o.trace,
+                 "write a Chrome/Perfetto trace (JSON) of every task attempt to FILE");
   cmd.add_option("--journal", o.journal, "append completed tasks to FILE (for --resume)");
   cmd.add_flag("--resume", o.resume, "skip the tasks the journal has, fold their results");
   cmd.add_option("--heartbeat-ms", o.heartbeat_ms, "heartbeat of local workers")

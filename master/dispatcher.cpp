@@ -54,6 +54,7 @@ bool Dispatcher::SendTasks(const std::vector<Dispatch>& batch, TimePoint now) {
   if (sent) {
     ++s_.report.batches;
     s_.clock.Dispatched(now);
+    for (const auto& d : batch) s_.trace.Sent(d.id, d.attempt, now);
   }
   return sent;
 }

@@ -13,6 +13,7 @@
 #include "master/master.h"
 #include "master/scheduler.h"
 #include "master/summary.h"
+#include "master/trace.h"
 #include "master/worker_registry.h"
 
 namespace zfan::master {
@@ -40,7 +41,11 @@ class JobClock {
 
 struct JobState {
   JobState(std::unique_ptr<jobs::MasterJob> j, const MasterOptions& o, uint64_t id)
-      : job(std::move(j)), entry(jobs::FindJob(job->name())), opt(o), job_id(id) {}
+      : job(std::move(j)),
+        entry(jobs::FindJob(job->name())),
+        opt(o),
+        job_id(id),
+        trace(!o.trace.empty(), Clock::now()) {}
 
   // A task that will not be tried again: the job hears of it, the report and the joblog show it.
   void FailedForGood(jobs::TaskId id, const std::string& worker, uint32_t attempts,
@@ -60,6 +65,7 @@ struct JobState {
   JoblogWriter joblog;
   JobReport report;
   JobClock clock;
+  TraceRecorder trace;
 };
 
 }  // namespace zfan::master

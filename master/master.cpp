@@ -281,12 +281,16 @@ void MasterLoop::Turn(Millis timeout) {
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  TimePoint woke = Clock::now();
   sink_->ReceiveAll();
   sink_->CollectFolds();
   TimePoint now = Clock::now();
+  s_.trace.MasterWork("receive results", woke, now);
   Timers(now);
   dispatcher_->ClearBlocked();
-  if (!s_.sched->Finished()) dispatcher_->Fill(now, sink_->folding());
+  TimePoint filling = Clock::now();
+  if (!s_.sched->Finished()) dispatcher_->Fill(filling, sink_->folding());
+  s_.trace.MasterWork("dispatch", filling, Clock::now());
   if (Status s = s_.journal.Flush(now); !s.ok()) spdlog::error("{}", s.message());
 }
 
@@ -329,6 +333,9 @@ ExitCode MasterLoop::Finish() {
   r.failed = s_.sched->failed_count() + r.rejected;
   r.stats = s_.sched->stats();
   if (ZapHandler* zap = sockets_.zap()) r.auth_refused = zap->refused();
+  if (s_.trace.enabled()) {
+    if (Status s = s_.trace.Write(opt_.trace, now); !s.ok()) PrintError(s);
+  }
   r.curve = sockets_.zap() != nullptr;
   if (opt_.json) {
     std::cout << ReportJson(r, s_.workers, job.result_json()).dump() << std::endl;

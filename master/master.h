@@ -22,6 +22,7 @@ struct MasterOptions {
   bool json = false;
   bool quiet = false;  // no progress lines
   std::string joblog;
+  std::string trace;  // --trace FILE.json: Chrome/Perfetto trace of every task attempt
   std::string journal;
   bool resume = false;
   uint32_t heartbeat_ms = 1000;  // passed to local workers

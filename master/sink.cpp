@@ -59,6 +59,7 @@ void Sink::Handle(proto::Message& msg, const std::string& user_id) {
     s_.workers.TouchId(m->worker_id, now);
     if (m->job_id != s_.job_id) return;
     s_.sched->OnTaken(m->worker_id, m->ids, now);
+    for (uint64_t id : m->ids) s_.trace.Taken(m->worker_id, id, now);
     if (WorkerRecord* w = s_.workers.Find(m->worker_id))
       w->peak_held = std::max<uint64_t>(w->peak_held, s_.sched->held_by(m->worker_id));
     return;
@@ -106,6 +107,7 @@ void Sink::HandleItem(const std::string& worker, proto::ResultItem& item) {
                       .attempts = item.attempts,
                       .busy_us = item.busy_us};
   if (w) w->busy_us += o.busy_us;
+  s_.trace.Received(worker, o.id, o.busy_us, o.ok() ? "OK" : o.error, Clock::now());
   if (!o.ok()) {
     if (w) ++w->failures;
     return RecordFailure(o.id, worker, o);

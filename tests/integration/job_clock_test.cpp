@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <deque>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,4 +76,29 @@ TEST_CASE("local workers: elapsed_s is the job, not the start-up", "[clock]") {
   CHECK(j["elapsed_s"].get<double>() >= 8 * 0.1 / 2);
   CHECK(j["timing"]["consistent"] == true);
   for (const auto& w : j["workers"]) CHECK(w["tasks"].get<uint64_t>() > 0);
+}
+
+TEST_CASE("--trace writes one complete trace event per task attempt", "[clock][trace]") {
+  TempDir dir;
+  auto r = RunZfan({"master", "sleep", "--tasks", "30", "--ms", "10", "--local-workers", "2",
+                    "--port", std::to_string(FreePortTriple()), "--no-speculate", "--trace",
+                    dir / "trace.json", "--json", "-q"});
+  REQUIRE(r.exit_code == 0);
+  auto trace = nlohmann::json::parse(ReadFile(dir / "trace.json"));  // throws if not JSON
+  REQUIRE(trace["traceEvents"].is_array());
+  std::map<uint64_t, int> attempts_ok;
+  std::set<std::string> tracks;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "M") tracks.insert(e["args"]["name"].get<std::string>());
+    if (e["ph"] != "X" || e["cat"] != "task") continue;
+    CHECK(e["dur"].get<int64_t>() >= 0);
+    const auto& a = e["args"];
+    CHECK(a["sent_us"] <= a["taken_us"]);
+    CHECK(a["taken_us"] <= a["received_us"]);
+    CHECK(a["started_us"] <= a["ended_us"]);
+    if (a["outcome"] == "OK") ++attempts_ok[a["task"].get<uint64_t>()];
+  }
+  CHECK(attempts_ok.size() == 30);
+  for (const auto& [task, n] : attempts_ok) CHECK(n == 1);
+  CHECK(tracks == std::set<std::string>{"local-1", "local-2", "master"});
 }
