@@ -3,7 +3,6 @@
 // --resume / --resume-failed skip what that joblog says is done.
 #include "jobs/exec/exec_job.h"
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -49,11 +48,6 @@ Status CheckNoNul(const std::vector<std::string>& inputs) {
     }
   }
   return Status::Ok();
-}
-
-double EpochNow() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 class ExecJob final : public MasterJob {
@@ -164,7 +158,7 @@ Status ExecJob::fold(TaskOutcome& o, bool from_journal) {
 void ExecJob::failed(TaskId id, const TaskOutcome& last) {
   ++results_[id];
   ++failed_;
-  ExecRun run{.start_epoch_s = EpochNow(), .exit_code = -1};
+  ExecRun run{.start_epoch_s = EpochSecondsNow(), .exit_code = -1};
   if (!last.result.empty())
     run = ExecRun::FromJson(nlohmann::json::parse(last.result, nullptr, false));
   Record(id, run);

@@ -1,6 +1,7 @@
 // JSON forms of ExecSettings and ExecRun, and the typed names of a command's failures.
 #include "jobs/exec/exec_messages.h"
 
+#include <chrono>
 #include <cstring>
 
 namespace zfan::jobs {
@@ -12,6 +13,11 @@ std::string SignalName(int sig) {
 }
 
 }  // namespace
+
+double EpochSecondsNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
 
 nlohmann::json ExecSettings::ToJson() const {
   return {{"command", command},       {"env", env},

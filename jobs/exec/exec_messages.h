@@ -40,6 +40,9 @@ struct ExecRun {
   static ExecRun FromJson(const nlohmann::json& j);  // missing fields keep their defaults
 };
 
+// Now, in seconds since the epoch (a joblog's Starttime).
+double EpochSecondsNow();
+
 // The typed failure of a run: "" on success, TIMEOUT, SIGNAL_<NAME> (SIGNAL_SEGV), EXIT_<n>.
 std::string FailureReason(const ExecRun& run);
 // A sentence for that failure ("exit status 3", "killed by SIGSEGV", ...).

@@ -23,10 +23,6 @@ constexpr int kExitPollMs = 5;
 // Reads per stream per turn, so one chatty command does not starve the others.
 constexpr int kMaxReadsPerTurn = 16;
 
-double EpochSeconds() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -108,7 +104,7 @@ void ExecRunner::StartQueued() {
 void ExecRunner::Start(TaskSpec task, uint32_t slot, uint32_t tries) {
   const std::string line = BuildCommandLine(settings_.command, task.payload, task.id + 1, slot);
   TimePoint started = Clock::now();
-  double start_epoch_s = EpochSeconds();
+  double start_epoch_s = EpochSecondsNow();
   auto command = spawner_.Start(line);
   if (!command.ok()) {
     TaskOutcome o{.id = task.id, .error = "SPAWN_FAILED", .detail = command.status().message()};
