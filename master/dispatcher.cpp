@@ -42,7 +42,8 @@ double Dispatcher::Depth(double median_task_s) const {
   return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
 }
 
-bool Dispatcher::SendTasks(const std::vector<Dispatch>& batch, TimePoint now) {
+Dispatcher::Sent Dispatcher::SendTo(const std::string& worker, const std::vector<Dispatch>& batch,
+                                    TimePoint now) {
   proto::Tasks msg{.job_id = s_.job_id, .job_name = s_.job->name(), .params_json = params_json_};
   msg.items.reserve(batch.size());
   for (const auto& d : batch) {
@@ -50,13 +51,37 @@ bool Dispatcher::SendTasks(const std::vector<Dispatch>& batch, TimePoint now) {
     avg_payload_bytes_ = (7 * avg_payload_bytes_ + t.payload.size()) / 8;
     msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
   }
-  bool sent = SendFrames(tasks_, proto::Encode(proto::Message(std::move(msg))), /*dontwait=*/true);
-  if (sent) {
-    ++s_.report.batches;
-    s_.clock.Dispatched(now);
-    for (const auto& d : batch) s_.trace.Sent(d.id, d.attempt, now);
+  WireFrames frames = proto::Encode(proto::Message(std::move(msg)));
+  frames.insert(frames.begin(), worker);  // the ROUTER's address frame: the worker's routing id
+  try {
+    if (!SendFrames(tasks_, std::move(frames), /*dontwait=*/true)) return Sent::kFull;
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return Sent::kUnreachable;  // not connected (yet, or any more)
   }
-  return sent;
+  ++s_.report.batches;
+  s_.clock.Dispatched(now);
+  for (const auto& d : batch) s_.trace.Sent(d.id, d.attempt, now);
+  return Sent::kOk;
+}
+
+bool Dispatcher::FillWorker(const std::string& id, uint32_t slots, double depth,
+                            uint64_t fair_share, TimePoint now) {
+  Scheduler& sched = *s_.sched;
+  auto credit = static_cast<uint64_t>(std::ceil(slots * depth));
+  // Half the worker's credit per batch: it works on one batch while the next waits in its pipe.
+  uint64_t per_batch = std::max<uint64_t>({credit / 2, 1});
+  per_batch = std::min<uint64_t>(per_batch, std::max<uint64_t>(fair_share * slots, 1));
+  while (sched.sent_to(id) < credit && sched.HasWaiting()) {
+    size_t n = std::min<uint64_t>(per_batch, credit - sched.sent_to(id));
+    auto batch = sched.NextBatch(n, now, id);
+    if (batch.empty()) break;
+    if (SendTo(id, batch, now) != Sent::kOk) {
+      sched.Unsend(batch);
+      return false;
+    }
+  }
+  return true;
 }
 
 void Dispatcher::Fill(TimePoint now, size_t folding) {
@@ -68,35 +93,45 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
   double depth = Depth(task_s);
   uint64_t unfinished = sched.total() - sched.done_count() - sched.failed_count();
   // The last window's worth: no more than a task per slot, so none of the last tasks waits queued
-  // on one worker while another worker's slot is free (PUSH, not the master, picks the worker).
-  // Only for tasks longer than kPipelineSeconds, of which a slot holds the minimum of 2: shorter
-  // ones queue ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last
-  // 2 x 2,048 per slot cost a 10,000-task sum 3x its time.
+  // on one worker while another worker's slot is free. Only for tasks longer than
+  // kPipelineSeconds, of which a slot holds the minimum of 2: shorter ones queue
+  // ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last 2 x 2,048
+  // per slot cost a 10,000-task sum 3x its time.
   bool long_tasks = task_s > kPipelineSeconds;
   if (long_tasks && unfinished < slots * depth + slots) depth = 1;
   auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding > 4 * window) return;  // the sink's disk is behind: let it catch up
-  uint64_t fair_share = (unfinished + slots - 1) / slots;  // keep the tail spread over workers
-  // Half a worker's share of the window per batch: a worker works on one batch while the next
-  // waits in its pipe. PUSH picks the worker, so the share is that of an average worker.
-  uint64_t per_worker = slots / std::max<uint64_t>(s_.workers.active_count(), 1);
-  auto per_batch = std::max<uint64_t>(static_cast<uint64_t>(per_worker * depth / 2), 1);
-  while (sched.outstanding() < window && sched.HasWaiting()) {
-    size_t n =
-        std::min({per_batch, window - sched.outstanding(), std::max<uint64_t>(fair_share, 1)});
-    auto batch = sched.NextBatch(n, now);
-    if (batch.empty()) break;
-    if (!SendTasks(batch, now)) {  // no connected worker can take it now
-      sched.Unsend(batch);
-      blocked_ = true;  // the loop wakes up when a pipe has room again
-      break;
-    }
+  uint64_t fair_share = (unfinished + slots - 1) / slots;  // per slot: keep the tail spread
+  // The workers with the most unused credit first: when work is scarce, the idle get it.
+  std::vector<std::pair<double, const WorkerRecord*>> order;
+  for (const auto& [id, w] : s_.workers.all()) {
+    if (!w.alive || w.standby) continue;
+    double used = static_cast<double>(sched.sent_to(id)) / std::max<uint32_t>(w.slots, 1);
+    order.emplace_back(used, &w);
   }
-  if (s_.opt.speculate && s_.job->speculation_safe() && !sched.HasWaiting()) {
-    auto copies = sched.Stragglers(IdleSlots(), now);
-    if (!copies.empty())
-      spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
-    for (const auto& c : copies) SendTasks({c}, now);
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [used, w] : order) {
+    if (!sched.HasWaiting()) break;
+    FillWorker(w->info.id, w->slots, depth, fair_share, now);
+  }
+  if (s_.opt.speculate && !sched.HasWaiting()) Speculate(now);
+}
+
+// Each copy goes to the idlest live worker other than the one holding the original.
+void Dispatcher::Speculate(TimePoint now) {
+  auto copies = s_.sched->Stragglers(IdleSlots(), now);
+  if (copies.empty()) return;
+  spdlog::info("sending speculative copies of {} straggling tasks", copies.size());
+  for (const auto& c : copies) {
+    const WorkerRecord* best = nullptr;
+    int64_t best_free = 0;
+    for (const auto& [id, w] : s_.workers.all()) {
+      if (!w.alive || w.standby || id == c.holder) continue;
+      int64_t free = static_cast<int64_t>(w.slots) - static_cast<int64_t>(s_.sched->held_by(id));
+      if (!best || free > best_free) best = &w, best_free = free;
+    }
+    if (best) SendTo(best->info.id, {c}, now);
   }
 }
 

@@ -1,5 +1,8 @@
-// The ventilator: keeps the window of outstanding tasks full, in batches sized to the work, on the
-// tasks PUSH socket; sends speculative copies of stragglers at the end of a job.
+// The ventilator: gives each worker work at the rate it finishes it. A worker has credit for
+// slots x depth tasks (depth: enough work queued to hide the round trip); each batch goes to a
+// named worker over the tasks ROUTER socket and uses its credit, each result returns it — the
+// zguide's load-balancing pattern, so a slow machine never holds work a fast one could do.
+// Sends speculative copies of stragglers, to idle workers, at the end of a job.
 #pragma once
 #include <string>
 #include <vector>
@@ -20,14 +23,16 @@ class Dispatcher {
   bool is_open() const { return open_; }
   // Sends while the window has room. `folding` = tasks done whose fold is not yet durable.
   void Fill(TimePoint now, size_t folding);
-  // The last batch found every worker's pipe full: poll the tasks socket for room.
-  bool blocked() const { return blocked_; }
-  void ClearBlocked() { blocked_ = false; }
   // Tasks each slot should hold for tasks of this median length (see dispatcher.cpp).
   double Depth(double median_task_s) const;
 
  private:
-  bool SendTasks(const std::vector<Dispatch>& batch, TimePoint now);
+  enum class Sent { kOk, kFull, kUnreachable };
+  Sent SendTo(const std::string& worker, const std::vector<Dispatch>& batch, TimePoint now);
+  // Fills one worker's credit; false if it cannot take more now (its pipe is full or gone).
+  bool FillWorker(const std::string& id, uint32_t slots, double depth, uint64_t fair_share,
+                  TimePoint now);
+  void Speculate(TimePoint now);
   uint64_t IdleSlots() const;
 
   JobState& s_;
@@ -35,7 +40,6 @@ class Dispatcher {
   std::string params_json_;
   uint64_t avg_payload_bytes_ = 0;  // running average of task payload sizes
   bool open_ = false;
-  bool blocked_ = false;
 };
 
 }  // namespace zfan::master

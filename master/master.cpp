@@ -272,12 +272,11 @@ void MasterLoop::Timers(TimePoint now) {
 }
 
 void MasterLoop::Turn(Millis timeout) {
-  // Also wake up when a worker's pipe has room for the batch that did not fit: waiting for the
-  // next result instead would leave workers with free slots idle.
-  zmq::pollitem_t items[] = {{sockets_.results().handle(), 0, ZMQ_POLLIN, 0},
-                             {sockets_.tasks().handle(), 0, ZMQ_POLLOUT, 0}};
+  // A worker's pipe that was full frees up when it reads, i.e. when it has sent results: the
+  // results socket is the one to wait on.
+  zmq::pollitem_t items[] = {{sockets_.results().handle(), 0, ZMQ_POLLIN, 0}};
   try {
-    zmq::poll(items, dispatcher_->blocked() ? 2 : 1, timeout);
+    zmq::poll(items, 1, timeout);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
@@ -287,7 +286,6 @@ void MasterLoop::Turn(Millis timeout) {
   TimePoint now = Clock::now();
   s_.trace.MasterWork("receive results", woke, now);
   Timers(now);
-  dispatcher_->ClearBlocked();
   TimePoint filling = Clock::now();
   if (!s_.sched->Finished()) dispatcher_->Fill(filling, sink_->folding());
   s_.trace.MasterWork("dispatch", filling, Clock::now());

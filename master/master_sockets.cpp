@@ -71,9 +71,12 @@ Result<std::set<std::string>> MasterSockets::ReloadAllowlist() {
 void MasterSockets::Configure(zmq::socket_t& socket, bool tasks_socket) {
   socket.set(zmq::sockopt::ipv6, 1);
   if (tasks_socket) {
-    // Small HWMs and IMMEDIATE: a batch is queued only to a connected worker, and only a couple
-    // per pipe, so tasks do not pile up behind a slow or dead worker (the window bounds the rest).
-    Tune(socket, {.send_hwm = 2, .recv_hwm = 2, .immediate = true});
+    // Each batch is addressed to a worker; its credit, not the HWM, bounds what waits for it.
+    // MANDATORY: a batch for a worker that is not connected fails (and is requeued) instead of
+    // vanishing; HANDOVER: a worker that reconnects takes its routing id over at once.
+    Tune(socket, {.send_hwm = 64, .recv_hwm = 2});
+    socket.set(zmq::sockopt::router_mandatory, 1);
+    socket.set(zmq::sockopt::router_handover, 1);
   }
   if (!keys_) return;
   socket.set(zmq::sockopt::zap_domain, kZapDomain);
@@ -123,7 +126,7 @@ Status MasterSockets::Bind(const MasterOptions& options) {
 
 Status MasterSockets::RebindTasks() {
   tasks_.close();
-  tasks_ = zmq::socket_t(ctx_, zmq::socket_type::push);
+  tasks_ = zmq::socket_t(ctx_, zmq::socket_type::router);
   Configure(tasks_, true);
   Status s;
   for (int i = 0; i < kRebindTries; ++i) {

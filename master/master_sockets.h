@@ -1,4 +1,4 @@
-// The master's three sockets (tasks PUSH, results PULL, control PUB) and how they are bound:
+// The master's three sockets (tasks ROUTER, results PULL, control PUB) and how they are bound:
 // the address as labs write it, IPv6, and CURVE with the ZAP handler that admits only listed
 // worker keys (or plaintext on loopback, or with --insecure).
 #pragma once
@@ -53,7 +53,7 @@ class MasterSockets {
   std::optional<CurveKeyPair> keys_;
   zmq::context_t ctx_{1};
   std::unique_ptr<ZapHandler> zap_;  // after ctx_, before the sockets: outlives them, not ctx_
-  zmq::socket_t tasks_{ctx_, zmq::socket_type::push};
+  zmq::socket_t tasks_{ctx_, zmq::socket_type::router};
   zmq::socket_t results_{ctx_, zmq::socket_type::pull};
   zmq::socket_t control_{ctx_, zmq::socket_type::pub};
   Endpoints endpoints_;

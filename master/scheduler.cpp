@@ -25,7 +25,7 @@ void Scheduler::MarkDone(TaskId id) {
   ++done_count_;
 }
 
-std::vector<Dispatch> Scheduler::NextBatch(size_t max, TimePoint now) {
+std::vector<Dispatch> Scheduler::NextBatch(size_t max, TimePoint now, const std::string& target) {
   std::vector<Dispatch> batch;
   while (batch.size() < max) {
     TaskId id;
@@ -39,7 +39,8 @@ std::vector<Dispatch> Scheduler::NextBatch(size_t max, TimePoint now) {
     }
     if (done_[id] || failed_[id]) continue;  // finished while it waited (late result)
     uint32_t attempt = attempts_of(id);
-    in_flight_[id] = Flight{.sent_at = now, .attempt = attempt};
+    in_flight_[id] = Flight{.target = target, .sent_at = now, .attempt = attempt};
+    if (!target.empty()) ++sent_to_[target];
     batch.push_back({id, attempt});
   }
   return batch;
@@ -47,7 +48,7 @@ std::vector<Dispatch> Scheduler::NextBatch(size_t max, TimePoint now) {
 
 void Scheduler::Unsend(const std::vector<Dispatch>& batch) {
   for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
-    in_flight_.erase(it->id);
+    Forget(it->id);
     requeued_.push_front(it->id);
   }
 }
@@ -82,6 +83,10 @@ void Scheduler::Forget(TaskId id) {
     if (h != held_.end()) h->second.erase(id);
   }
   spec_copies_ -= std::min<size_t>(spec_copies_, it->second.copies);
+  if (!it->second.target.empty()) {
+    auto s = sent_to_.find(it->second.target);
+    if (s != sent_to_.end() && --s->second == 0) sent_to_.erase(s);
+  }
   in_flight_.erase(it);
 }
 
@@ -215,7 +220,7 @@ std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
     f.copy_sent_at = now;
     ++spec_copies_;
     ++stats_.speculated;
-    copies.push_back({id, f.attempt});
+    copies.push_back({id, f.attempt, f.worker});
   }
   return copies;
 }
@@ -230,6 +235,11 @@ double Scheduler::median_task_seconds() const {
 uint32_t Scheduler::attempts_of(TaskId id) const {
   auto it = strikes_.find(id);
   return 1 + (it == strikes_.end() ? 0 : it->second);
+}
+
+size_t Scheduler::sent_to(const std::string& worker) const {
+  auto it = sent_to_.find(worker);
+  return it == sent_to_.end() ? 0 : it->second;
 }
 
 size_t Scheduler::held_by(const std::string& worker) const {

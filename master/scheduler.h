@@ -43,6 +43,7 @@ struct SchedulerStats {
 struct Dispatch {
   TaskId id;
   uint32_t attempt;
+  std::string holder = {};  // for a speculative copy: the worker that holds the original
 };
 
 class Scheduler {
@@ -52,8 +53,9 @@ class Scheduler {
   // Marks a task done before the job starts (replayed from the journal).
   void MarkDone(TaskId id);
 
-  // Up to `max` tasks to send now; they become in flight (not yet taken by anyone).
-  std::vector<Dispatch> NextBatch(size_t max, TimePoint now);
+  // Up to `max` tasks to send now to `target` (a worker id; empty if unknown); they become in
+  // flight (not yet taken by anyone) and count in sent_to(target) until they close or requeue.
+  std::vector<Dispatch> NextBatch(size_t max, TimePoint now, const std::string& target = "");
   // A batch that could not be sent goes back to the front, as if never sent.
   void Unsend(const std::vector<Dispatch>& batch);
 
@@ -86,10 +88,13 @@ class Scheduler {
   double median_task_seconds() const;
   uint32_t attempts_of(TaskId id) const;  // 1 + strikes
   size_t held_by(const std::string& worker) const;
+  // Tasks sent to `worker` (NextBatch's target) that are still in flight: its used credit.
+  size_t sent_to(const std::string& worker) const;
 
  private:
   struct Flight {
     std::string worker;  // empty until TAKEN
+    std::string target;  // the worker it was sent to (credit-based dispatch), or empty
     TimePoint sent_at;
     uint32_t attempt = 1;
     bool started_alone = false;  // reported STARTED (retried task running alone)
@@ -110,6 +115,7 @@ class Scheduler {
   std::deque<TaskId> requeued_;
   std::unordered_map<TaskId, Flight> in_flight_;
   std::unordered_map<std::string, std::unordered_set<TaskId>> held_;  // worker -> taken ids
+  std::unordered_map<std::string, size_t> sent_to_;  // worker -> in-flight tasks sent to it
   // Failures and blamed deaths per task; a task goes out as attempt 1 + strikes, and a worker runs
   // a task with attempt > 1 alone (see proto::Started).
   std::unordered_map<TaskId, uint32_t> strikes_;

@@ -28,6 +28,7 @@ namespace {
 
 constexpr size_t kMaxItemsPerResult = 4096;
 constexpr size_t kMaxBulkPerResult = 64u << 20;
+constexpr size_t kMaxWorkerIdBytes = 255;  // a ZeroMQ routing id
 
 std::string HostName() {
   char buf[256] = {};
@@ -91,7 +92,7 @@ class WorkerLoop {
   proto::WorkerInfo info_;
   Endpoints endpoints_;
   zmq::context_t ctx_{1};
-  zmq::socket_t tasks_{ctx_, zmq::socket_type::pull};
+  zmq::socket_t tasks_{ctx_, zmq::socket_type::dealer};  // the master addresses us by our id
   zmq::socket_t results_{ctx_, zmq::socket_type::push};
   zmq::socket_t control_{ctx_, zmq::socket_type::sub};
   zmq::socket_t monitor_{ctx_, zmq::socket_type::pair};
@@ -141,8 +142,12 @@ Status WorkerLoop::Connect() {
   endpoints_ = *ep;
   if (Status s = CheckResolvable(endpoints_.host); !s.ok()) return s;
   const auto& limits = proto::DefaultLimits();
-  // Few batches buffered here: the master's window, not our pipe, decides who gets work.
+  // Few batches buffered here: the master's credit for us, not our pipe, decides our work.
   Tune(tasks_, {.recv_hwm = 2, .max_msg_bytes = static_cast<int64_t>(limits.max_frame_bytes)});
+  if (info_.id.empty() || info_.id.size() > kMaxWorkerIdBytes || info_.id[0] == '\0') {
+    return UsageError("--id must be 1 to 255 bytes (it is this worker's address at the master)");
+  }
+  tasks_.set(zmq::sockopt::routing_id, info_.id);
   Tune(results_, {.send_hwm = 100000, .linger_ms = 2000});  // BYE and last results, bounded
   Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 20});  // standby lists of many ids
   control_.set(zmq::sockopt::subscribe, "");

@@ -3,6 +3,7 @@
 // that kills its worker is not retried forever.
 #include "jobs/synthetic/synthetic_jobs.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -41,6 +42,14 @@ struct WorkParams {
   uint64_t iterations = 0;
   int64_t poison_task = -1;
 };
+
+// ZFAN_SLOW_FACTOR=F in a worker's environment makes its sleep and spin tasks take F times as
+// long: a slow machine on demand, for tests and benchmarks of unequal workers.
+uint64_t SlowFactor() {
+  const char* text = std::getenv("ZFAN_SLOW_FACTOR");
+  uint64_t factor = text ? std::strtoull(text, nullptr, 10) : 1;
+  return std::clamp<uint64_t>(factor, 1, 1000);
+}
 
 TaskOutcome RunSynthetic(const WorkParams& p, const TaskSpec& task) {
   if (p.poison_task >= 0 && task.id == static_cast<uint64_t>(p.poison_task)) {
@@ -152,7 +161,9 @@ JobEntry SyntheticEntry(Kind kind, std::string help) {
       .add_cli = [kind](CLI::App& cmd) { return AddSyntheticCli(kind, cmd); },
       .make_runner = [kind](const nlohmann::json& params, uint32_t slots,
                             CompletionSink sink) -> Result<std::unique_ptr<TaskRunner>> {
-        WorkParams p{kind, params.value("ms", uint64_t{0}), params.value("iterations", uint64_t{0}),
+        const uint64_t slow = SlowFactor();
+        WorkParams p{kind, params.value("ms", uint64_t{0}) * slow,
+                     params.value("iterations", uint64_t{0}) * slow,
                      params.value("poison_task", int64_t{-1})};
         return MakePoolRunner(
             slots, [p](const TaskSpec& t) { return RunSynthetic(p, t); }, std::move(sink));

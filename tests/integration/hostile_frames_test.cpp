@@ -80,7 +80,7 @@ TEST_CASE("the master drops hostile frames, counts them, and still gets the exac
 TEST_CASE("a worker survives hostile task frames and then runs a real task", "[hostile]") {
   int port = FreePortTriple();
   zmq::context_t ctx;
-  zmq::socket_t tasks(ctx, zmq::socket_type::push);
+  zmq::socket_t tasks(ctx, zmq::socket_type::router);  // as the master: batches go to an id
   zmq::socket_t results(ctx, zmq::socket_type::pull);
   zmq::socket_t control(ctx, zmq::socket_type::pub);
   for (auto* s : {&tasks, &results, &control}) s->set(zmq::sockopt::linger, 0);
@@ -88,18 +88,31 @@ TEST_CASE("a worker survives hostile task frames and then runs a real task", "[h
   results.bind("tcp://127.0.0.1:" + std::to_string(port + 1));
   control.bind("tcp://127.0.0.1:" + std::to_string(port + 2));
   ZfanProcess worker({"worker", Endpoint(port), "--slots", "1", "--id", "target"});
+  // The worker says HELLO once its tasks connection is up: from then on it can be addressed.
+  results.set(zmq::sockopt::rcvtimeo, 200);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool hello = false;
+  while (!hello && std::chrono::steady_clock::now() < deadline) {
+    zmq::message_t part;
+    if (!results.recv(part)) continue;
+    auto msg = proto::Decode(proto::Frames{part.to_string()});
+    hello = msg.ok() && std::holds_alternative<proto::Hello>(*msg);
+  }
+  REQUIRE(hello);
+  auto to_worker = [&](std::vector<std::string> frames) {
+    frames.insert(frames.begin(), "target");
+    SendAll(tasks, frames);
+  };
 
-  for (const auto& m : HostileMessages()) SendAll(tasks, m);
+  for (const auto& m : HostileMessages()) to_worker(m);
   proto::Tasks bad_params{.job_id = 7, .job_name = "echo", .params_json = "[not json"};
   bad_params.items.push_back({.id = 1, .payload = ""});
-  SendAll(tasks, proto::Encode(bad_params));
+  to_worker(proto::Encode(bad_params));
   proto::Tasks good{.job_id = 8, .job_name = "echo", .params_json = "{}"};
   good.items.push_back({.id = 42, .payload = "hello"});
-  SendAll(tasks, proto::Encode(good));
+  to_worker(proto::Encode(good));
 
   bool got_result = false, got_bad_params_failure = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  results.set(zmq::sockopt::rcvtimeo, 200);
   while (!got_result && std::chrono::steady_clock::now() < deadline) {
     std::vector<std::string> frames;
     zmq::message_t part;

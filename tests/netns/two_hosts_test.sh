@@ -10,7 +10,7 @@ set -euo pipefail
 ZFAN=${1:?usage: two_hosts_test.sh ZFAN_BINARY}
 ID=$$
 NET=10.$((200 + ID % 50)).$((ID % 250)).0  # inside our own namespaces only
-NET6=fd00:$((ID % 65536)):  # ULA prefix, inside our own namespaces only
+NET6=fd00:$(printf %x $((ID % 65536))):  # ULA prefix, inside our own namespaces only
 BR=zfbr$ID
 HOSTS=("m$ID" "a$ID" "b$ID")
 WORK=$(mktemp -d)
