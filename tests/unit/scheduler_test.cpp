@@ -446,3 +446,25 @@ TEST_CASE("every id is handed out once across a long mixed run", "[scheduler]") 
   CHECK(s.Finished());
   CHECK(finished.size() == 1000);
 }
+
+TEST_CASE("a worker's credit is used by tasks sent to it and returned when they close",
+          "[scheduler][credit]") {
+  Scheduler s(10, SchedulerConfig{.max_attempts = 3, .lease = Millis(100)});
+  auto fast = s.NextBatch(4, t0, "fast");
+  auto slow = s.NextBatch(3, t0, "slow");
+  CHECK(s.sent_to("fast") == 4);
+  CHECK(s.sent_to("slow") == 3);
+  CHECK(s.sent_to("nobody") == 0);
+  s.OnTaken("fast", Ids(fast), t0);
+  CHECK(s.OnResult(fast[0].id, "fast", 10) == ResultKind::kFirst);
+  CHECK(s.sent_to("fast") == 3);
+  s.Unsend({slow[2]});  // could not be sent after all
+  CHECK(s.sent_to("slow") == 2);
+  // Never taken: the lease requeues them, and the credit comes back.
+  s.RequeueExpiredLeases(t0 + Millis(500));
+  CHECK(s.sent_to("slow") == 0);
+  CHECK(s.sent_to("fast") == 3);  // taken: not a lease matter
+  s.OnWorkerDead("fast");
+  CHECK(s.sent_to("fast") == 0);
+  CHECK(s.HasWaiting());
+}
