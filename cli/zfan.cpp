@@ -203,6 +203,17 @@ int Main(int argc, char** argv) {
   AddLogOptions(*scale, scale_verbosity);
 
   if (!CheckJobName(argc, argv)) return static_cast<int>(ExitCode::kUsage);
+  // `zfan scale exec ... -- COMMAND...`: the command is not for CLI11 (it would take its words
+  // for scale's own arguments); it goes to every master as given.
+  std::vector<std::string> scale_command;
+  if (argc > 2 && std::string(argv[1]) == "scale") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) != "--") continue;
+      scale_command.assign(argv + i, argv + argc);
+      argc = i;
+      break;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -219,7 +230,9 @@ int Main(int argc, char** argv) {
   if (keygen->parsed()) return RunKeygen(keygen_prefix);
   if (scale->parsed()) {
     zfan::SetupLogging("scale", scale_verbosity);
-    return RunScaleCommand(scale_opts, scale_workers, scale->remaining());
+    std::vector<std::string> job_args = scale->remaining();
+    job_args.insert(job_args.end(), scale_command.begin(), scale_command.end());
+    return RunScaleCommand(scale_opts, scale_workers, std::move(job_args));
   }
   if (worker->parsed()) {
     zfan::SetupLogging("worker", worker_verbosity);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 #include <iostream>
 
 #include "common/signals.h"
@@ -16,6 +17,11 @@
 namespace zfan::scale {
 
 namespace {
+
+// Master options go before a job's `--`: what follows it is exec's command, which would take them.
+void AddMasterOptions(std::vector<std::string>& args, std::initializer_list<std::string> options) {
+  args.insert(std::find(args.begin(), args.end(), "--"), options);
+}
 
 // More local workers than this is a typo, not a study (each is a process with 3 sockets).
 constexpr uint32_t kMaxWorkers = 100000;
@@ -57,10 +63,10 @@ Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t work
     args.insert(args.end(), o.job_args.begin(), o.job_args.end());
   }
   if (o.external) {
-    args.insert(args.end(), {"--expect-workers", std::to_string(o.workers.back()), "--use-workers",
-                             std::to_string(workers)});
+    AddMasterOptions(args, {"--expect-workers", std::to_string(o.workers.back()), "--use-workers",
+                            std::to_string(workers)});
   } else {
-    args.insert(args.end(), {"--local-workers", std::to_string(workers)});
+    AddMasterOptions(args, {"--local-workers", std::to_string(workers)});
   }
   return args;
 }
@@ -68,7 +74,7 @@ Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t work
 // Warm-up and timed runs at one count.
 Result<CountSample> RunCount(const ScaleOptions& o, MasterRunner& runner,
                              std::vector<std::string> args, uint32_t workers, double work) {
-  args.insert(args.end(), {"--json", "-q"});
+  AddMasterOptions(args, {"--json", "-q"});
   CountSample sample{.workers = workers, .work = work};
   for (uint32_t i = 0; i < o.warmup + o.runs; ++i) {
     auto run = runner.Run(args);

@@ -259,3 +259,34 @@ TEST_CASE("a worker without --allow-exec runs nothing: every task fails NOT_ALLO
   CHECK(j["result"]["succeeded"] == 0);
   CHECK(std::filesystem::is_empty(dir.path()));
 }
+
+TEST_CASE("zfan scale exec runs the command at each worker count, master options before its --",
+          "[exec]") {
+  TempDir dir;
+  // A word starting with '-' after the `--` belongs to the command, not to scale or the master.
+  RunResult r = RunZfan({"scale",
+                         "exec",
+                         "--workers",
+                         "1,2",
+                         "--runs",
+                         "1",
+                         "--warmup",
+                         "0",
+                         "--export-json",
+                         dir / "study.json",
+                         "--port",
+                         std::to_string(FreePortTriple()),
+                         "--arg",
+                         "a",
+                         "b",
+                         "c",
+                         "d",
+                         "--",
+                         "printf",
+                         "-- '%s\\n'"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto study = nlohmann::json::parse(ReadFile(dir / "study.json"), nullptr, false);
+  REQUIRE(study.is_object());
+  CHECK(study.dump().find("\"workers\":2") != std::string::npos);
+}
