@@ -178,6 +178,7 @@ class DownloadJob final : public MasterJob {
             {"already_done", already_done_.size()},
             {"identical_existing", identical_existing_},
             {"renamed", renamed_},
+            {"renamed_by_type", renamed_by_type_},
             {"failed", failed_},
             {"rejected", rejected_.size()},
             {"duplicates_in_list", duplicates_in_list_},
@@ -192,6 +193,7 @@ class DownloadJob final : public MasterJob {
     if (failed_ + rejected_.size()) out << "; " << failed_ + rejected_.size() << " failed";
     if (duplicates_in_list_) out << "; " << duplicates_in_list_ << " duplicate links fetched once";
     if (skipped_not_image_) out << "; " << skipped_not_image_ << " non-image items skipped";
+    if (renamed_by_type_) out << "; " << renamed_by_type_ << " renamed to match their bytes";
     out << "\n";
   }
 
@@ -268,6 +270,17 @@ class DownloadJob final : public MasterJob {
     return name;
   }
 
+  // A PNG served under a .jpg name is saved as .png (the rule users know from gallery-dl). Only
+  // now are the bytes known, so the name chosen up front may change here. Writer thread.
+  void NameByBytes(TaskId id, std::string_view bytes) {
+    const std::string type = download::DetectImageType(bytes).value_or("");
+    std::lock_guard lock(mu_);
+    std::string agreeing = download::NameAgreeingWithType(names_[id], type);
+    if (agreeing == names_[id]) return;
+    names_[id] = namer_.Claim(std::move(agreeing));
+    ++renamed_by_type_;
+  }
+
   void WriteThumbnail(const std::string& file, std::string_view png) {
     std::string stem = file.substr(0, file.rfind('.'));
     auto w = WriteFileAtomically(thumb_dir_.get(), stem + ".png", png);
@@ -287,6 +300,7 @@ class DownloadJob final : public MasterJob {
 
   // Writer thread: the image (and thumbnail) to disk, and the result to journal.
   FoldDone WriteOutcomeFiles(const TaskOutcome& o) {
+    NameByBytes(o.id, o.bulk);
     std::string hash = Xxh128Hex(o.bulk);
     auto written = WriteUnique(o.id, o.bulk, hash);
     if (!written.ok()) return {o.id, written.status(), ""};
@@ -331,7 +345,7 @@ class DownloadJob final : public MasterJob {
   std::map<std::string, size_t> skipped_by_type_;
   size_t duplicates_in_list_ = 0, skipped_not_image_ = 0;
   uint64_t files_ = 0, bytes_ = 0, failed_ = 0, identical_existing_ = 0, renamed_ = 0,
-           thumb_failures_ = 0;
+           renamed_by_type_ = 0, thumb_failures_ = 0;
 };
 
 MasterJobFactory AddDownloadCli(CLI::App& cmd) {

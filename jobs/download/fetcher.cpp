@@ -79,6 +79,24 @@ std::string HostKey(const std::string& url) {
   return std::string(host.get()) + ":" + port.get();
 }
 
+// Imgur answers a deleted image's URL with a redirect to its placeholder, /removed.png (a real,
+// small PNG): the path of the URL the transfer ended at tells a deleted image from a kept one.
+bool RedirectedToRemovedPlaceholder(CURL* easy) {
+  long redirects = 0;
+  char* effective_url = nullptr;
+  if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &redirects) != CURLE_OK || redirects == 0 ||
+      curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective_url) != CURLE_OK ||
+      effective_url == nullptr) {
+    return false;
+  }
+  std::unique_ptr<CURLU, UrlCleanup> parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, effective_url, 0) != CURLUE_OK) {
+    return false;
+  }
+  const CurlString path = UrlPart(parsed.get(), CURLUPART_PATH, 0);
+  return path && std::string_view(path.get()) == kRemovedPlaceholderPath;
+}
+
 // A submitted URL across all of its attempts.
 struct Job {
   uint64_t id = 0;
@@ -219,6 +237,10 @@ class Transfer {
           http_status, false, std::nullopt};
     }
     if (code != CURLE_OK) return TransportOutcome(code, http_status, curl_message_);
+    if (RedirectedToRemovedPlaceholder(easy_.get())) {
+      return Outcome{kErrorRemoved, "redirected to Imgur's removed-image placeholder", http_status,
+                     false, std::nullopt};
+    }
     if (error_status) return HttpOutcome(easy_.get(), http_status);
     return check_image_type(http_status);
   }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zfan::download {
@@ -32,6 +33,10 @@ inline constexpr const char* kErrorBadType = "BAD_TYPE";
 inline constexpr const char* kErrorTooManyRedirects = "TOO_MANY_REDIRECTS";
 inline constexpr const char* kErrorBadUrl = "BAD_URL";
 inline constexpr const char* kErrorConnect = "CONNECT";
+// The image was deleted: a redirect ended at Imgur's placeholder (kRemovedPlaceholderPath).
+// Never retried, never written as a file.
+inline constexpr const char* kErrorRemoved = "REMOVED";
+inline constexpr std::string_view kRemovedPlaceholderPath = "/removed.png";
 std::string HttpErrorName(long http_status);
 
 struct FetchResult {

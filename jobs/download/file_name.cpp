@@ -2,6 +2,7 @@
 #include "jobs/download/file_name.h"
 
 #include <array>
+#include <cctype>
 #include <utility>
 
 namespace zfan::download {
@@ -217,6 +218,33 @@ std::string SafeBaseName(std::string_view url) {
   std::string collapsed = CollapseDotRuns(ReplaceUnsafeCharacters(decoded));
   std::string capped = CapLength(TrimDotsAndDashes(collapsed));
   return capped.empty() ? "file" : capped;
+}
+
+std::string NameAgreeingWithType(const std::string& name, std::string_view mime_type) {
+  struct Extensions {
+    std::string_view mime_type;
+    std::array<std::string_view, 2> known;  // spellings that agree (lower case); first canonical
+  };
+  static constexpr std::array<Extensions, 3> kImageExtensions{{
+      {"image/jpeg", {".jpg", ".jpeg"}},
+      {"image/png", {".png", ".png"}},
+      {"image/gif", {".gif", ".gif"}},
+  }};
+  auto [stem, extension] = SplitExtension(name);
+  std::string lower(extension);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const Extensions* wanted = nullptr;
+  bool names_an_image_type = false;
+  for (const Extensions& e : kImageExtensions) {
+    const bool matches = lower == e.known[0] || lower == e.known[1];
+    names_an_image_type = names_an_image_type || matches;
+    if (e.mime_type == mime_type) {
+      if (matches) return name;
+      wanted = &e;
+    }
+  }
+  if (wanted == nullptr || !names_an_image_type) return name;
+  return std::string(stem) + std::string(wanted->known[0]);
 }
 
 void UniqueNamer::Reserve(std::string name) { taken_.insert(std::move(name)); }

@@ -29,6 +29,11 @@ size_t DecodeUtf8(std::string_view text, char32_t& codepoint);
 // printable ASCII become \xNN, and "..." marks a cut.
 std::string PrintableExcerpt(std::string_view text, size_t max_bytes);
 
+// `name` with the extension of `mime_type` ("image/png" -> ".png") when its own extension names
+// another image type (".jpg", ".jpeg", ".png", ".gif", any case): the bytes, not the uploader,
+// decide. A name that already agrees, or has no image extension at all, is returned unchanged.
+std::string NameAgreeingWithType(const std::string& name, std::string_view mime_type);
+
 // Hands out distinct names, deterministically in call order: Claim("a.jpg") gives "a.jpg", then
 // "a-1.jpg", "a-2.jpg", ... Case-sensitive, like the filesystems zfan targets.
 class UniqueNamer {

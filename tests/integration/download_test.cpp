@@ -190,6 +190,56 @@ TEST_CASE("each server fault gives its typed reason and nothing lands outside --
   CHECK(top == std::set<std::string>{"links.txt", "out"});
 }
 
+TEST_CASE("deleted images fail as REMOVED, leave no placeholder file, and the rest arrive",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(8));
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  const std::vector<std::string> deleted = {server.url("/deleted/Qs7mz76.jpg"),
+                                            server.url("/deleted/dEl0002.png"),
+                                            server.url("/deleted/dEl0003.gif")};
+  std::vector<std::string> links = server.image_urls();
+  for (size_t i = 0; i < deleted.size(); ++i) links.insert(links.begin() + 2 * i + 1, deleted[i]);
+  WriteLines(dir / "links.txt", links);
+  RunResult r = Download({"--links", dir / "links.txt"}, dir / "out");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  std::map<std::string, std::string> expected_failures;
+  for (const auto& url : deleted) expected_failures[url] = "REMOVED";
+  CHECK(FailuresByUrl(j) == expected_failures);
+  CHECK(j["failures_by_reason"]["REMOVED"] == deleted.size());
+  CHECK(FilesIn(dir / "out") == Expected(server));  // no placeholder under any name
+  for (const auto& url : deleted) CHECK(server.hits(url.substr(server.base_url().size())) == 1);
+}
+
+TEST_CASE("an image whose bytes disagree with its extension is saved under the right one",
+          "[download]") {
+  ImgurTestServer server(SmallCatalogue(6));  // types cycle jpeg, png, gif
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  // Each image under the extension of the next type: every one of them is misnamed.
+  const std::vector<std::string> wrong_extension = {".png", ".gif", ".jpg"};
+  std::vector<std::string> links;
+  std::map<std::string, std::string> expected;
+  for (size_t i = 0; i < server.images().size(); ++i) {
+    const HostedImage& img = server.images()[i];
+    links.push_back(server.url("/misnamed/" + img.id + wrong_extension[i % 3]));
+    expected[img.name] = zfan::Sha256Hex(img.image.bytes);
+  }
+  // Named rightly, it gets its name up front; the misnamed copy, renamed when its bytes arrive,
+  // takes the next free one.
+  links.push_back(server.image_urls()[0]);
+  const std::string first = server.images()[0].name;
+  expected[first.substr(0, first.rfind('.')) + "-1.jpg"] = expected[first];
+  WriteLines(dir / "links.txt", links);
+  RunResult r = Download({"--links", dir / "links.txt"}, dir / "out");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.json()["result"]["renamed_by_type"] == server.images().size());
+  CHECK(FilesIn(dir / "out") == expected);
+}
+
 TEST_CASE("a re-run skips the files already there", "[download]") {
   ImgurTestServer server(SmallCatalogue(15));
   REQUIRE(server.start().ok());

@@ -119,6 +119,18 @@ TEST_CASE("UniqueNamer numbers repeated names deterministically in call order") 
   CHECK(reserved.Claim("zfan-journal.jsonl") == "zfan-journal-1.jsonl");
 }
 
+TEST_CASE("NameAgreeingWithType gives a mislabelled image the extension of its bytes") {
+  CHECK(NameAgreeingWithType("a.jpg", "image/png") == "a.png");
+  CHECK(NameAgreeingWithType("a.JPEG", "image/gif") == "a.gif");
+  CHECK(NameAgreeingWithType("a.png", "image/jpeg") == "a.jpg");
+  CHECK(NameAgreeingWithType("a.jpeg", "image/jpeg") == "a.jpeg");  // agrees already
+  CHECK(NameAgreeingWithType("a.JPG", "image/jpeg") == "a.JPG");
+  CHECK(NameAgreeingWithType("a.GIF", "image/gif") == "a.GIF");
+  CHECK(NameAgreeingWithType("file", "image/png") == "file");  // no image extension: kept
+  CHECK(NameAgreeingWithType("a.tar.gz", "image/png") == "a.tar.gz");
+  CHECK(NameAgreeingWithType("a.jpg", "") == "a.jpg");  // unknown bytes: nothing to agree with
+}
+
 TEST_CASE("UniqueNamer stays fast when ten thousand URLs share one basename") {
   UniqueNamer namer;
   std::string last;

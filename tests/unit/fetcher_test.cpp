@@ -22,6 +22,7 @@
 
 #include "jobs/download/image_check.h"
 #include "jobs/download/thumbnail.h"
+#include "tests/fixtures/imgur_server.h"
 
 namespace {
 
@@ -327,6 +328,21 @@ TEST_CASE("a redirect loop is TOO_MANY_REDIRECTS", "[fetcher]") {
   const FetchResult result = FetchOne(server.url("/loop"));
   CHECK(result.error == "TOO_MANY_REDIRECTS");
   CHECK(result.attempts == 1);
+}
+
+TEST_CASE("a redirect to Imgur's /removed.png is REMOVED, not retried, without a body",
+          "[fetcher]") {
+  zfan::testing::ImgurTestServer server;
+  REQUIRE(server.start().ok());
+  const FetchResult result = FetchOne(server.url("/deleted/Qs7mz76.jpg"));
+  CHECK(result.error == "REMOVED");
+  CHECK(result.attempts == 1);
+  CHECK(result.body.empty());
+  CHECK(server.hits("/deleted/Qs7mz76.jpg") == 1);
+  // Only a redirect there means "deleted": a link straight to the placeholder is an image.
+  const FetchResult direct = FetchOne(server.url("/removed.png"));
+  CHECK(direct.error.empty());
+  CHECK(direct.body == server.removed_placeholder().bytes);
 }
 
 TEST_CASE("a redirect to file:// is BAD_URL", "[fetcher]") {

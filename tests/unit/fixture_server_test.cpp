@@ -301,6 +301,29 @@ TEST_CASE("mislabelled bodies, statuses and dup variants are served as documente
   CHECK(Decode(dup2->body).pixels != nullptr);
 }
 
+TEST_CASE("a deleted image redirects to a real /removed.png; /misnamed serves by id") {
+  auto server = StartedServer();
+  auto client = ClientFor(*server);
+  const auto deleted = client.Get("/deleted/Qs7mz76.jpg");
+  REQUIRE(deleted);
+  CHECK(deleted->status == 302);
+  CHECK(deleted->get_header_value("Location") == "/removed.png");
+  const auto placeholder = client.Get("/removed.png");
+  REQUIRE(placeholder);
+  CHECK(placeholder->get_header_value("Content-Type") == "image/png");
+  CHECK(placeholder->body == server->removed_placeholder().bytes);
+  const DecodedImage decoded = Decode(placeholder->body);
+  CHECK(decoded.width == 161);
+  CHECK(decoded.height == 81);
+
+  const HostedImage& hosted = server->images()[0];
+  const auto misnamed = client.Get("/misnamed/" + hosted.id + ".gif");
+  REQUIRE(misnamed);
+  CHECK(misnamed->body == hosted.image.bytes);
+  CHECK(misnamed->get_header_value("Content-Type") == ContentTypeOf(hosted.image.type));
+  CHECK(client.Get("/misnamed/nOsUcHi.jpg")->status == 404);
+}
+
 TEST_CASE("latency and /slow delay the answer") {
   auto options = SmallCatalogue();
   options.latency_ms = 50;
