@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "tests/fixtures/process_state.h"
 #include "tests/integration/harness.h"
 
 using namespace zfan::testing;
@@ -71,14 +72,6 @@ std::map<uint64_t, std::vector<std::string>> JoblogBySeq(const std::string& text
     rows[std::stoull(fields[0])] = fields;
   }
   return rows;
-}
-
-bool ProcessGone(pid_t pid) {
-  if (kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_field, comm, state;
-  stat >> pid_field >> comm >> state;
-  return state == "Z";  // dead; its reaping belongs to whoever adopted it
 }
 
 }  // namespace

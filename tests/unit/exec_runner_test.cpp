@@ -13,6 +13,8 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/fixtures/process_state.h"
+
 using namespace zfan::jobs;
 
 namespace {
@@ -48,14 +50,6 @@ std::map<TaskId, TaskOutcome> RunAll(ExecSettings settings, const std::vector<st
   return outcomes.Wait(inputs.size());
 }
 
-bool ProcessGone(pid_t pid) {
-  if (kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_field, comm, state;
-  stat >> pid_field >> comm >> state;
-  return state == "Z";  // killed, waiting for whoever adopted it to reap it
-}
-
 }  // namespace
 
 TEST_CASE("exit codes, signals and output come back typed and exact") {
@@ -86,7 +80,7 @@ TEST_CASE("a timeout kills the command's whole process group, TERM-proof childre
   REQUIRE(child > 0);
   bool gone = false;
   for (int i = 0; i < 500 && !gone; ++i) {  // it was SIGKILLed; its reaping is not ours
-    gone = ProcessGone(child);
+    gone = zfan::testing::ProcessGone(child);
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(gone);
