@@ -115,7 +115,8 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
     if (!sched.HasWaiting()) break;
     FillWorker(w->info.id, w->slots, depth, fair_share, now);
   }
-  if (s_.opt.speculate && !sched.HasWaiting()) Speculate(now);
+  // Not for a user's commands (exec): a copy would run one a second time, with its effects.
+  if (s_.opt.speculate && s_.job->speculation_safe() && !sched.HasWaiting()) Speculate(now);
 }
 
 // Each copy goes to the idlest live worker other than the one holding the original.

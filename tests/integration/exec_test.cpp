@@ -283,3 +283,15 @@ TEST_CASE("zfan scale exec runs the command at each worker count, master options
   REQUIRE(study.is_object());
   CHECK(study.dump().find("\"workers\":2") != std::string::npos);
 }
+
+TEST_CASE("a straggling command gets no speculative copy: it runs once", "[exec]") {
+  TempDir dir;
+  // Input 1 takes 2 s while the other worker idles: any other job would get a copy of it after
+  // 1 s (3x the median task time, and 1 s).
+  RunResult r = Exec({"--arg", "2", "0", "0", "0", "--local-workers", "2", "--json"},
+                     {"echo run >> " + dir.path() + "/{#}; sleep {}"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.json()["tasks"]["speculated"] == 0);
+  CHECK(ReadFile(dir / "1") == "run\n");
+}
