@@ -13,6 +13,10 @@ namespace {
 constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
 constexpr uint32_t kMaxDepth = 2048;
 constexpr uint64_t kMaxBatchBytes = 4u << 20;  // payload bytes per slot's share of the window
+// The tail of a job with long tasks: once fewer than this many tasks per slot remain (a slot's
+// credit of 2, plus the one it runs), a slot gets one task at a time, so none of the last waits
+// queued on a slow worker. Each such task costs a round trip.
+constexpr uint64_t kTailSlots = 3;
 
 }  // namespace
 
@@ -92,13 +96,13 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
   double task_s = sched.median_task_seconds();  // once per turn: it sorts recent times
   double depth = Depth(task_s);
   uint64_t unfinished = sched.total() - sched.done_count() - sched.failed_count();
-  // The last window's worth: no more than a task per slot, so none of the last tasks waits queued
+  // The tail (kTailSlots): no more than a task per slot, so none of the last tasks waits queued
   // on one worker while another worker's slot is free. Only for tasks longer than
   // kPipelineSeconds, of which a slot holds the minimum of 2: shorter ones queue
   // ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last 2 x 2,048
   // per slot cost a 10,000-task sum 3x its time.
   bool long_tasks = task_s > kPipelineSeconds;
-  if (long_tasks && unfinished < slots * depth + slots) depth = 1;
+  if (long_tasks && unfinished < kTailSlots * slots) depth = 1;
   auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding > 4 * window) return;  // the sink's disk is behind: let it catch up
   uint64_t fair_share = (unfinished + slots - 1) / slots;  // per slot: keep the tail spread
