@@ -28,27 +28,17 @@ std::string Today() {
   return buf;
 }
 
-std::string PublicCertificateText(const CurveKeyPair& keys) {
-  return "#   ****  Generated on " + Today() + " by zfan keygen  ****\n" +
-         "#   ZeroMQ CURVE Public Certificate\n"
-         "#   Exchange securely, or use a secure mechanism to verify the contents\n"
-         "#   of this file after exchange.\n"
-         "\n"
-         "metadata\n"
-         "curve\n"
-         "    public-key = \"" +
-         keys.public_z85 + "\"\n";
-}
-
-std::string SecretCertificateText(const CurveKeyPair& keys) {
-  return "#   ****  Generated on " + Today() + " by zfan keygen  ****\n" +
-         "#   ZeroMQ CURVE **Secret** Certificate\n"
-         "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n"
-         "\n"
-         "metadata\n"
-         "curve\n"
-         "    public-key = \"" +
-         keys.public_z85 + "\"\n    secret-key = \"" + keys.secret_z85 + "\"\n";
+// czmq's certificate layout; the secret one holds both keys.
+std::string CertificateText(const CurveKeyPair& keys, bool with_secret) {
+  std::string text = "#   ****  Generated on " + Today() + " by zfan keygen  ****\n";
+  text += with_secret ? "#   ZeroMQ CURVE **Secret** Certificate\n"
+                        "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n"
+                      : "#   ZeroMQ CURVE Public Certificate\n"
+                        "#   Exchange securely, or use a secure mechanism to verify the contents\n"
+                        "#   of this file after exchange.\n";
+  text += "\nmetadata\ncurve\n    public-key = \"" + keys.public_z85 + "\"\n";
+  if (with_secret) text += "    secret-key = \"" + keys.secret_z85 + "\"\n";
+  return text;
 }
 
 // Creates `path` with `mode`, failing if it exists (O_EXCL: never replaces a key).
@@ -126,8 +116,8 @@ Status WriteCurveKeyPair(const std::string& prefix, const CurveKeyPair& keys) {
     }
   }
   // The secret first: a public key without its secret would be useless.
-  if (Status s = WriteNewFile(sec_path, SecretCertificateText(keys), 0600); !s.ok()) return s;
-  return WriteNewFile(pub_path, PublicCertificateText(keys), 0644);
+  if (Status s = WriteNewFile(sec_path, CertificateText(keys, true), 0600); !s.ok()) return s;
+  return WriteNewFile(pub_path, CertificateText(keys, false), 0644);
 }
 
 Result<CurveKeyPair> ReadSecretCertificate(const std::string& path) {

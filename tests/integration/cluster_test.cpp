@@ -14,13 +14,6 @@ ZfanProcess StartWorker(int port, const std::string& id) {
       {"worker", Endpoint(port), "--slots", "1", "--id", id, "--heartbeat-ms", "200"});
 }
 
-uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
-  for (const auto& w : summary["workers"]) {
-    if (w["id"] == id) return w["tasks"].get<uint64_t>();
-  }
-  return 0;
-}
-
 // Gone or a zombie: an orphan's exit is reaped by init, which may take its time in a container.
 bool ProcessGone(pid_t pid) {
   if (kill(pid, 0) != 0) return true;

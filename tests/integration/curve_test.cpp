@@ -42,11 +42,10 @@ std::vector<std::string> KeyedMaster(const TempDir& dir, int port,
   return args;
 }
 
-uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
-  for (const auto& w : summary["workers"]) {
-    if (w["id"] == id) return w["tasks"].get<uint64_t>();
-  }
-  return 0;
+// SIGTERM to each worker, and a bounded wait for it to leave.
+void StopWorkers(std::initializer_list<ZfanProcess*> workers) {
+  for (auto* w : workers) w->Signal(SIGTERM);
+  for (auto* w : workers) w->Wait(std::chrono::milliseconds(15000));
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -102,10 +101,7 @@ TEST_CASE("a listed worker gets tasks; unlisted, plaintext and misled workers ge
   CHECK(misled.err().find("does not hold the key") != std::string::npos);
   CHECK(plain.err().find("requires CURVE keys") != std::string::npos);
   for (auto* w : {&unlisted, &misled, &plain}) CHECK(w->err().find("job sum") == std::string::npos);
-  for (auto* w : {&listed, &unlisted, &misled, &plain}) {
-    w->Signal(SIGTERM);
-    w->Wait(std::chrono::milliseconds(15000));
-  }
+  StopWorkers({&listed, &unlisted, &misled, &plain});
 }
 
 TEST_CASE("the master fails closed on a bad allowlist or an unprotected bind", "[curve]") {
@@ -184,10 +180,7 @@ TEST_CASE("SIGHUP removing a key mid-job ends exactly, without that worker", "[c
   // Its connection was dropped, and the handshake it retries is refused.
   CHECK(WaitUntil([&] { return goner.err().find("refused the connection") != std::string::npos; },
                   std::chrono::milliseconds(10000)));
-  for (auto* w : {&stayer, &goner}) {
-    w->Signal(SIGTERM);
-    w->Wait(std::chrono::milliseconds(15000));
-  }
+  StopWorkers({&stayer, &goner});
 }
 
 TEST_CASE("CURVE over IPv6 loopback, and --bind localhost", "[curve]") {
@@ -203,8 +196,7 @@ TEST_CASE("CURVE over IPv6 loopback, and --bind localhost", "[curve]") {
   REQUIRE(r.exit_code == 0);
   CHECK(r.json()["result"]["sum"] == "4999950000");
   CHECK(TasksOf(r.json(), "v6") == 100);
-  worker.Signal(SIGTERM);
-  worker.Wait(std::chrono::milliseconds(15000));
+  StopWorkers({&worker});
 
   auto local = RunZfan({"master", "sum", "--n", "100000", "--chunk", "1000", "--bind",
                         "localhost", "--port", std::to_string(FreePortTriple()),

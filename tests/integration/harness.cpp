@@ -130,6 +130,13 @@ bool WaitUntil(const std::function<bool()>& condition, milliseconds timeout) {
 
 std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
+uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
+  for (const auto& w : summary["workers"]) {
+    if (w["id"] == id) return w["tasks"].get<uint64_t>();
+  }
+  return 0;
+}
+
 size_t CountLines(const std::string& text, const std::string& needle) {
   std::istringstream in(text);
   std::string line;

@@ -70,6 +70,9 @@ bool WaitUntil(const std::function<bool()>& condition, milliseconds timeout);
 
 std::string Endpoint(int port);  // tcp://127.0.0.1:PORT
 
+// Tasks the worker `id` did, from a master's --json summary (0 if it is not there).
+uint64_t TasksOf(const nlohmann::json& summary, const std::string& id);
+
 // Count of lines in `text` containing `needle`.
 size_t CountLines(const std::string& text, const std::string& needle);
 

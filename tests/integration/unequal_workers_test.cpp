@@ -13,13 +13,6 @@ using namespace zfan::testing;
 
 namespace {
 
-uint64_t TasksOf(const nlohmann::json& summary, const std::string& id) {
-  for (const auto& w : summary["workers"]) {
-    if (w["id"] == id) return w["tasks"].get<uint64_t>();
-  }
-  return 0;
-}
-
 std::vector<std::string> WorkerArgs(int port, const std::string& id) {
   return {"worker", Endpoint(port), "--slots", "1", "--id", id};
 }

@@ -86,6 +86,13 @@ print("sum exact; workers with tasks:", with_tasks, "dead:", j["dead_workers"],
 PY
 }
 
+wait_for_joblog() {  # file pattern count: until `count` lines match, up to 6 s
+  for _ in $(seq 1 300); do
+    [ -f "$1" ] && [ "$(grep -c "$2" "$1" || true)" -ge "$3" ] && return 0
+    sleep 0.02
+  done
+}
+
 wait_for_log() {  # file pattern: up to 10 s
   for _ in $(seq 1 500); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.02; done
   echo "FAILED: '$2' never appeared in $1"; cat "$1"; return 1
@@ -126,10 +133,7 @@ start_worker "${HOSTS[2]}" host-b "$EP4"
 echo "== host-b cut off from the network mid-job, then reconnected"
 run_master "$WORK/run3.json" "$MASTER_IP" --delay-ms 2 --joblog "$WORK/log3.tsv" &
 MASTER=$!
-for _ in $(seq 1 300); do
-  [ -f "$WORK/log3.tsv" ] && [ "$(grep -c $'\tOK\t' "$WORK/log3.tsv" || true)" -ge 200 ] && break
-  sleep 0.02
-done
+wait_for_joblog "$WORK/log3.tsv" $'\tOK\t' 200
 ip link set "v${HOSTS[2]}" down
 sleep 1.5  # > 3 heartbeats of 200 ms: the master declares host-b dead and requeues its tasks
 ip link set "v${HOSTS[2]}" up
@@ -146,10 +150,7 @@ expect_sum "$WORK/run4.json" host-a host-b
 echo "== SIGHUP removes host-b's key mid-job"
 run_master "$WORK/run5.json" "$MASTER_IP" --delay-ms 2 --joblog "$WORK/log5.tsv" &
 MASTER=$!
-for _ in $(seq 1 300); do
-  [ -f "$WORK/log5.tsv" ] && [ "$(grep -c $'\thost-b\t' "$WORK/log5.tsv" || true)" -ge 50 ] && break
-  sleep 0.02
-done
+wait_for_joblog "$WORK/log5.tsv" $'\thost-b\t' 50
 { echo "# host-b removed"; echo "$(cat "$WORK/a.pub") host-a"; } > "$WORK/allowed"
 ip netns exec "${HOSTS[0]}" pkill -HUP -f "zfan master sum" || true
 wait $MASTER
