@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -29,6 +30,8 @@ constexpr const char* kJournalName = ".zfan-journal";
 constexpr const char* kThumbDir = "thumbnails";
 constexpr uint32_t kTransfersPerWorker = 16;
 constexpr int kWriterThreads = 8;
+constexpr size_t kNoAlbum = SIZE_MAX;
+constexpr const char* kAlbumError = "ALBUM_ERROR";
 
 struct DownloadOptions {
   std::string source;  // "gallery"
@@ -42,6 +45,16 @@ struct DownloadOptions {
   double connect_timeout_s = 5;
   uint32_t retries = 3;
   int thumbnails = 0;
+  std::string albums = "download";  // gallery albums: "download" their images, or "skip" them
+  bool flat = false;                // album images straight into --out, not OUT/ALBUM_ID/
+};
+
+// Where an album's images go: OUT/<dir>/, a name made from the album id like a file name is
+// from a URL, and unique in --out. Its own namer: names only need to be distinct per directory.
+struct AlbumDir {
+  std::string dir;
+  UniqueFd fd{-1};
+  download::UniqueNamer namer;
 };
 
 // A file an earlier run wrote, as its journal line says.
@@ -50,6 +63,9 @@ struct PreviousFile {
   std::string xxh128;
   std::string result;
 };
+
+// An image may be in two albums: a record is found by its URL and the directory it went to.
+std::string PreviousKey(const std::string& url, const std::string& dir) { return url + '\n' + dir; }
 
 // Reads the url -> file records of an earlier run's journal in --out. Malformed lines are ignored:
 // a record only lets us skip a download after the file on disk is checked against its hash.
@@ -65,7 +81,10 @@ std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
       continue;
     }
     if (!r["url"].is_string() || !r["file"].is_string() || !r["xxh128"].is_string()) continue;
-    previous[r["url"]] = {r["file"], r["xxh128"], entry->result};
+    const std::string file = r["file"];
+    const size_t slash = file.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : file.substr(0, slash);
+    previous[PreviousKey(r["url"], dir)] = {file, r["xxh128"], entry->result};
   }
   return previous;
 }
@@ -96,7 +115,10 @@ class DownloadJob final : public MasterJob {
 
   std::string fingerprint() const override {
     std::string all;
-    for (const auto& u : urls_) all += u + '\n';
+    for (size_t i = 0; i < urls_.size(); ++i) {
+      if (album_of_[i] != kNoAlbum) all += album_ids_[album_of_[i]] + '/';
+      all += urls_[i] + '\n';
+    }
     return "download urls=" + Xxh128Hex(all);
   }
 
@@ -115,6 +137,7 @@ class DownloadJob final : public MasterJob {
       namer_.Reserve(kThumbDir);
     }
     namer_.Reserve(kJournalName);
+    if (Status s = OpenAlbumDirs(); !s.ok()) return s;
     AssignNames(ReadPreviousRun(default_journal()));
     writers_ = std::make_unique<WorkPool<TaskOutcome>>(
         kWriterThreads, [this](TaskOutcome& o) { WriteAndReport(o); });
@@ -129,7 +152,7 @@ class DownloadJob final : public MasterJob {
   std::string joblog_note_heading() const override { return "file"; }
   std::string joblog_note(TaskId id) const override {
     std::lock_guard lock(mu_);
-    return id < names_.size() ? names_[id] : "";
+    return id < names_.size() ? RelativePath(id) : "";
   }
   std::vector<std::pair<TaskId, std::string>> done_before_start() const override {
     return already_done_;
@@ -184,7 +207,10 @@ class DownloadJob final : public MasterJob {
             {"duplicates_in_list", duplicates_in_list_},
             {"skipped_not_image", skipped_not_image_},
             {"skipped_by_type", skipped_types},
-            {"thumbnail_failures", thumb_failures_}};
+            {"thumbnail_failures", thumb_failures_},
+            {"albums", albums_},
+            {"album_images", album_images_},
+            {"albums_failed", albums_failed_}};
   }
 
   void print_result(std::ostream& out) const override {
@@ -193,6 +219,7 @@ class DownloadJob final : public MasterJob {
     if (failed_ + rejected_.size()) out << "; " << failed_ + rejected_.size() << " failed";
     if (duplicates_in_list_) out << "; " << duplicates_in_list_ << " duplicate links fetched once";
     if (skipped_not_image_) out << "; " << skipped_not_image_ << " non-image items skipped";
+    if (albums_) out << "; " << albums_ << " albums (" << album_images_ << " images)";
     if (renamed_by_type_) out << "; " << renamed_by_type_ << " renamed to match their bytes";
     out << "\n";
   }
@@ -206,6 +233,7 @@ class DownloadJob final : public MasterJob {
       auto list = download::ReadLinkListFile(opt_.links);
       if (!list.ok()) return list.status();
       urls_ = std::move(list->urls);
+      album_of_.assign(urls_.size(), kNoAlbum);
       duplicates_in_list_ = list->duplicates;
       for (const auto& r : list->rejected) {
         rejected_.push_back(
@@ -219,28 +247,102 @@ class DownloadJob final : public MasterJob {
         opt_.album.empty() ? download::FetchGallery(api) : download::FetchAlbum(api, opt_.album);
     if (!listing.ok()) return listing.status();
     urls_ = std::move(listing->links);
+    album_of_.assign(urls_.size(), kNoAlbum);
     duplicates_in_list_ = listing->duplicates;
     skipped_not_image_ = listing->skipped_not_image + listing->skipped_no_type;
     skipped_by_type_ = listing->skipped_by_type;
-    spdlog::info("Imgur listing: {} images; skipped {} non-image items and {} items without a type",
-                 urls_.size(), listing->skipped_not_image, listing->skipped_no_type);
+    spdlog::info("Imgur listing: {} images, {} albums; skipped {} non-image items and {} items "
+                 "without a type",
+                 urls_.size(), listing->albums.size(), listing->skipped_not_image,
+                 listing->skipped_no_type);
+    if (opt_.albums == "skip") {
+      skipped_not_image_ += listing->albums.size();  // the seeds' behaviour
+    } else {
+      for (const download::ImgurAlbum& album : listing->albums) AddAlbum(api, album);
+    }
     return Status::Ok();
   }
+
+  // Adds an album's images as tasks: from the gallery item, or else one GET of the album. An album
+  // that cannot be listed is a failed input (ALBUM_ERROR), not the end of the job.
+  void AddAlbum(const download::ImgurApi& api, const download::ImgurAlbum& album) {
+    std::vector<std::string> links = album.links;
+    if (!album.listed) {
+      auto fetched = download::FetchAlbum(api, album.id);
+      if (!fetched.ok()) {
+        ++albums_failed_;
+        rejected_.push_back({"https://imgur.com/a/" + download::PrintableExcerpt(album.id, 64),
+                             kAlbumError, fetched.status().message()});
+        return;
+      }
+      links = std::move(fetched->links);
+      skipped_not_image_ += fetched->skipped_not_image + fetched->skipped_no_type;
+      for (const auto& [type, n] : fetched->skipped_by_type) skipped_by_type_[type] += n;
+    }
+    album_ids_.push_back(album.id);
+    for (std::string& link : links) {
+      urls_.push_back(std::move(link));
+      album_of_.push_back(album_ids_.size() - 1);
+    }
+    ++albums_;
+    album_images_ += links.size();
+  }
+
+  // One directory per album, named in listing order before any file so that a re-run names them
+  // alike. REQUIRES: the names reserved in --out (journal, thumbnails) are reserved already.
+  Status OpenAlbumDirs() {
+    if (opt_.flat) return Status::Ok();
+    for (const std::string& id : album_ids_) {
+      AlbumDir album{.dir = namer_.Claim(download::SafeBaseName(id))};
+      auto fd = OpenOutputDir(opt_.out + "/" + album.dir);
+      if (!fd.ok()) return fd.status();
+      album.fd = std::move(fd).value();
+      album_dirs_.push_back(std::move(album));
+    }
+    return Status::Ok();
+  }
+
+  // The album directory task `id` writes into, or nullptr for --out itself.
+  const AlbumDir* AlbumDirOf(TaskId id) const {
+    return opt_.flat || album_of_[id] == kNoAlbum ? nullptr : &album_dirs_[album_of_[id]];
+  }
+  std::string DirOf(TaskId id) const {
+    const AlbumDir* album = AlbumDirOf(id);
+    return album ? album->dir : "";
+  }
+  std::string DirPrefix(TaskId id) const {
+    const AlbumDir* album = AlbumDirOf(id);
+    return album ? album->dir + "/" : "";
+  }
+  int DirFd(TaskId id) const {
+    const AlbumDir* album = AlbumDirOf(id);
+    return album ? album->fd.get() : dir_.get();
+  }
+  // REQUIRES: mu_ held, or no writer thread running.
+  download::UniqueNamer& NamerOf(TaskId id) {
+    return AlbumDirOf(id) ? album_dirs_[album_of_[id]].namer : namer_;
+  }
+  // The file's path under --out ("a.jpg", "ALBUM/a.jpg"), as the journal and joblog record it.
+  // REQUIRES: mu_ held, or no writer thread running.
+  std::string RelativePath(TaskId id) const { return DirPrefix(id) + names_[id]; }
 
   // Files verified on disk keep their names (and are skipped); the rest are named in list order.
   void AssignNames(const std::map<std::string, PreviousFile>& previous) {
     names_.assign(urls_.size(), "");
     for (size_t i = 0; i < urls_.size(); ++i) {
-      auto it = previous.find(urls_[i]);
-      if (it == previous.end() || !IsSafeFileName(it->second.file)) continue;
+      auto it = previous.find(PreviousKey(urls_[i], DirOf(i)));
+      if (it == previous.end()) continue;
+      // The key holds the directory, so the file is DirPrefix(i) + one name; that name is checked.
+      const std::string leaf = it->second.file.substr(DirPrefix(i).size());
+      if (!IsSafeFileName(leaf)) continue;
       auto hash = Xxh128HexOfFile(opt_.out + "/" + it->second.file);
       if (!hash.ok() || *hash != it->second.xxh128) continue;
-      names_[i] = it->second.file;
-      namer_.Reserve(names_[i]);
+      names_[i] = leaf;
+      NamerOf(i).Reserve(leaf);
       already_done_.push_back({i, it->second.result});
     }
     for (size_t i = 0; i < urls_.size(); ++i) {
-      if (names_[i].empty()) names_[i] = namer_.Claim(download::SafeBaseName(urls_[i]));
+      if (names_[i].empty()) names_[i] = NamerOf(i).Claim(download::SafeBaseName(urls_[i]));
     }
   }
 
@@ -253,16 +355,16 @@ class DownloadJob final : public MasterJob {
       name = names_[id];
     }
     for (int tries = 0; tries < 1000; ++tries) {
-      auto w = WriteFileAtomically(dir_.get(), name, bytes);
+      auto w = WriteFileAtomically(DirFd(id), name, bytes);
       if (!w.ok()) return w.status();
       if (*w == WriteOutcome::kWritten) break;
-      auto existing = Xxh128HexOfFile(opt_.out + "/" + name);
+      auto existing = Xxh128HexOfFile(opt_.out + "/" + DirPrefix(id) + name);
       std::lock_guard lock(mu_);
       if (existing.ok() && *existing == hash) {
         ++identical_existing_;
         break;
       }
-      name = namer_.Claim(names_[id]);
+      name = NamerOf(id).Claim(names_[id]);
       ++renamed_;
     }
     std::lock_guard lock(mu_);
@@ -277,7 +379,7 @@ class DownloadJob final : public MasterJob {
     std::lock_guard lock(mu_);
     std::string agreeing = download::NameAgreeingWithType(names_[id], type);
     if (agreeing == names_[id]) return;
-    names_[id] = namer_.Claim(std::move(agreeing));
+    names_[id] = NamerOf(id).Claim(std::move(agreeing));
     ++renamed_by_type_;
   }
 
@@ -304,11 +406,13 @@ class DownloadJob final : public MasterJob {
     std::string hash = Xxh128Hex(o.bulk);
     auto written = WriteUnique(o.id, o.bulk, hash);
     if (!written.ok()) return {o.id, written.status(), ""};
-    if (!o.bulk2.empty()) WriteThumbnail(*written, o.bulk2);
+    // Thumbnails stay in one flat directory; an album's carry its directory in their name.
+    std::string thumb_name = DirOf(o.id).empty() ? *written : DirOf(o.id) + "-" + *written;
+    if (!o.bulk2.empty()) WriteThumbnail(thumb_name, o.bulk2);
     auto r = nlohmann::json::parse(o.result, nullptr, false);
     if (!r.is_object()) r = nlohmann::json::object();
     r["url"] = urls_[o.id];
-    r["file"] = *written;
+    r["file"] = DirPrefix(o.id) + *written;
     r["xxh128"] = hash;
     r["bytes"] = o.bulk.size();
     std::lock_guard lock(mu_);
@@ -323,7 +427,10 @@ class DownloadJob final : public MasterJob {
     if (!r.is_object() || !r.contains("bytes") || !r["bytes"].is_number_unsigned()) {
       return ProtocolError("journal entry without bytes");
     }
-    if (r.contains("file") && r["file"].is_string()) names_[o.id] = r["file"];
+    if (r.contains("file") && r["file"].is_string()) {
+      const std::string file = r["file"];
+      names_[o.id] = file.substr(file.rfind('/') + 1);  // npos + 1 == 0: the whole name
+    }
     ++files_;
     bytes_ += r["bytes"].get<uint64_t>();
     return Status::Ok();
@@ -331,6 +438,9 @@ class DownloadJob final : public MasterJob {
 
   DownloadOptions opt_;
   std::vector<std::string> urls_;  // fixed after prepare(): read by writers without the lock
+  std::vector<size_t> album_of_;   // per task: index into album_ids_, or kNoAlbum; fixed too
+  std::vector<std::string> album_ids_;  // as the API sent them
+  std::vector<AlbumDir> album_dirs_;    // parallel to album_ids_ (empty with --flat)
   mutable std::mutex mu_;          // guards what the writer threads share with the loop (below)
   std::vector<std::string> names_;
   download::UniqueNamer namer_;
@@ -345,13 +455,18 @@ class DownloadJob final : public MasterJob {
   std::map<std::string, size_t> skipped_by_type_;
   size_t duplicates_in_list_ = 0, skipped_not_image_ = 0;
   uint64_t files_ = 0, bytes_ = 0, failed_ = 0, identical_existing_ = 0, renamed_ = 0,
-           renamed_by_type_ = 0, thumb_failures_ = 0;
+           renamed_by_type_ = 0, thumb_failures_ = 0, albums_ = 0, album_images_ = 0,
+           albums_failed_ = 0;
 };
 
 MasterJobFactory AddDownloadCli(CLI::App& cmd) {
   auto o = std::make_shared<DownloadOptions>();
   cmd.add_option("--source", o->source, "gallery: the Imgur random gallery")
       ->check(CLI::IsMember({"gallery"}));
+  cmd.add_option("--albums", o->albums, "gallery albums: download their images, or skip them")
+      ->check(CLI::IsMember({"download", "skip"}))
+      ->capture_default_str();
+  cmd.add_flag("--flat", o->flat, "album images straight into --out, not OUT/ALBUM_ID/");
   cmd.add_option("--album", o->album, "an Imgur album id");
   cmd.add_option("--links", o->links, "a file with one URL per line (# comments)");
   cmd.add_option("--api-base", o->api_base, "Imgur API base URL")->capture_default_str();

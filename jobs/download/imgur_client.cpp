@@ -258,9 +258,43 @@ bool IsImageType(std::string_view type) {
   return false;
 }
 
+void AddItem(const nlohmann::json& item, ImgurListing& listing,
+             std::unordered_set<std::string>& seen);
+
+bool IsAlbumItem(const nlohmann::json& item) {
+  auto is_album = item.is_object() ? item.find("is_album") : item.end();
+  return is_album != item.end() && is_album->is_boolean() && is_album->get<bool>();
+}
+
+// An album item of a gallery; its inline "images" (if any) are read like a listing of their own,
+// and what they skip is counted in `listing`. Albums nested in an album are not followed.
+void AddAlbum(const nlohmann::json& item, ImgurListing& listing) {
+  auto id = item.find("id");
+  if (id == item.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+    ++listing.skipped_no_type;
+    return;
+  }
+  ImgurAlbum album{.id = id->get<std::string>()};
+  auto images = item.find("images");
+  if (images != item.end() && images->is_array()) {
+    album.listed = true;
+    ImgurListing inside;
+    std::unordered_set<std::string> seen;
+    for (const nlohmann::json& image : *images) AddItem(image, inside, seen);
+    album.links = std::move(inside.links);
+    listing.skipped_not_image += inside.skipped_not_image;
+    listing.skipped_no_type += inside.skipped_no_type + inside.albums.size();
+    listing.skipped_bad_link += inside.skipped_bad_link;
+    listing.duplicates += inside.duplicates;
+    for (const auto& [type, count] : inside.skipped_by_type) listing.skipped_by_type[type] += count;
+  }
+  listing.albums.push_back(std::move(album));
+}
+
 // Adds one element of "data" to `listing`, or counts why it was skipped.
 void AddItem(const nlohmann::json& item, ImgurListing& listing,
              std::unordered_set<std::string>& seen) {
+  if (IsAlbumItem(item)) return AddAlbum(item, listing);
   auto type = item.is_object() ? item.find("type") : item.end();
   if (!item.is_object() || type == item.end() || !type->is_string()) {
     ++listing.skipped_no_type;

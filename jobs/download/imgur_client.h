@@ -18,14 +18,22 @@ struct ImgurApi {
   long timeout_ms = 20000;                     // whole request, redirects included
 };
 
+// A gallery item that is an album ("is_album": true, link https://imgur.com/a/ID).
+struct ImgurAlbum {
+  std::string id;                  // as the API sent it: untrusted, sanitise before use as a name
+  bool listed = false;             // the item carried an "images" array (else: FetchAlbum)
+  std::vector<std::string> links;  // its image links when listed; unique within the album
+};
+
 // The links worth downloading, and what was left out and why.
 struct ImgurListing {
   std::vector<std::string> links;  // image/jpeg, image/png, image/gif; unique, in API order
   size_t skipped_not_image = 0;    // items with another "type" (video/mp4, ...)
-  size_t skipped_no_type = 0;      // items without a string "type" (e.g. gallery albums)
+  size_t skipped_no_type = 0;      // items without a string "type" that are not albums
   size_t skipped_bad_link = 0;     // image items whose "link" is missing or not http(s)
   size_t duplicates = 0;           // image links already listed
   std::map<std::string, size_t> skipped_by_type;  // type (printable, capped) -> count
+  std::vector<ImgurAlbum> albums;  // gallery albums, in API order; their skips count above
 };
 
 // Largest API response accepted; a bigger one is refused (kRemote) while it is still arriving.

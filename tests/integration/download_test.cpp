@@ -39,10 +39,14 @@ std::map<std::string, std::string> FilesIn(const std::string& dir) {
   return files;
 }
 
-std::map<std::string, std::string> Expected(const ImgurTestServer& server) {
+std::map<std::string, std::string> Expected(const std::vector<HostedImage>& images) {
   std::map<std::string, std::string> files;
-  for (const auto& img : server.images()) files[img.name] = zfan::Sha256Hex(img.image.bytes);
+  for (const auto& img : images) files[img.name] = zfan::Sha256Hex(img.image.bytes);
   return files;
+}
+
+std::map<std::string, std::string> Expected(const ImgurTestServer& server) {
+  return Expected(server.images());
 }
 
 void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
@@ -82,7 +86,8 @@ TEST_CASE("the gallery source downloads every image once, byte-identical, non-im
   REQUIRE(r.exit_code == 0);
   auto j = r.json();
   CHECK(FilesIn(dir / "out") == Expected(server));  // the journal is a dot file, not listed
-  CHECK(j["result"]["files"] == 30);
+  // The fixture's gallery also holds two albums of three images each (their own directories).
+  CHECK(j["result"]["files"] == 30 + 2 * 3);
   CHECK(j["result"]["skipped_not_image"].get<int>() >= 2);
   for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
   // The client id never reaches workers, logs or output.
@@ -238,6 +243,71 @@ TEST_CASE("an image whose bytes disagree with its extension is saved under the r
   REQUIRE(r.exit_code == 0);
   CHECK(r.json()["result"]["renamed_by_type"] == server.images().size());
   CHECK(FilesIn(dir / "out") == expected);
+}
+
+TEST_CASE("gallery albums land in OUT/ALBUM_ID/, inline or fetched once, and a re-run skips them",
+          "[download]") {
+  ImgurTestServerOptions options = SmallCatalogue(10);
+  options.gallery_albums = 4;  // 01 and 03 carry "images"; 02 and 04 must be fetched
+  ImgurTestServer server(options);
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  const std::vector<std::string> gallery = {"--source", "gallery", "--api-base", server.base_url()};
+  RunResult r = Download(gallery, dir / "out");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = r.json();
+  CHECK(j["result"]["albums"] == 4);
+  CHECK(j["result"]["album_images"] == 12);
+  CHECK(FilesIn(dir / "out") == Expected(server));
+  std::set<std::string> subdirs;
+  for (const auto& e : fs::directory_iterator(dir / "out")) {
+    if (e.is_directory()) subdirs.insert(e.path().filename());
+  }
+  CHECK(subdirs.size() == server.albums().size());
+  for (const HostedAlbum& album : server.albums()) {
+    CHECK(FilesIn(dir / ("out/" + album.id)) == Expected(album.images));
+    CHECK(server.hits("/3/album/" + album.id + "/images") == (album.images_inline ? 0 : 1));
+    for (const auto& img : album.images) CHECK(server.hits("/i/" + img.name) == 1);
+  }
+  RunResult again = Download(gallery, dir / "out");
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.json()["tasks"]["skipped"] == 10 + 12);
+  for (const auto& img : server.albums()[0].images) CHECK(server.hits("/i/" + img.name) == 1);
+
+  std::vector<HostedImage> every_image = server.images();
+  for (const HostedAlbum& album : server.albums()) {
+    every_image.insert(every_image.end(), album.images.begin(), album.images.end());
+  }
+  REQUIRE(Download(gallery, dir / "flat", 2, {"--flat"}).exit_code == 0);
+  CHECK(FilesIn(dir / "flat") == Expected(every_image));
+  RunResult skip = Download(gallery, dir / "skip", 2, {"--albums", "skip"});
+  REQUIRE(skip.exit_code == 0);
+  CHECK(FilesIn(dir / "skip") == Expected(server));
+  CHECK(skip.json()["result"]["albums"] == 0);
+  CHECK(skip.json()["result"]["skipped_not_image"].get<int>() >= 4);
+}
+
+TEST_CASE("a hostile album id cannot leave --out; an album that cannot be listed is ALBUM_ERROR",
+          "[download]") {
+  ImgurTestServerOptions options = SmallCatalogue(3);
+  options.album_id_prefix = "../../";  // "../../01" is inline; "../../02" must be fetched
+  ImgurTestServer server(options);
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  CHECK(j["result"]["albums"] == 1);
+  CHECK(j["result"]["albums_failed"] == 1);
+  CHECK(j["failures_by_reason"]["ALBUM_ERROR"] == 1);
+  CHECK(FilesIn(dir / "out/01") == Expected(server.albums()[0].images));
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir.path())) top.insert(e.path().filename());
+  CHECK(top == std::set<std::string>{"out"});
 }
 
 TEST_CASE("a re-run skips the files already there", "[download]") {

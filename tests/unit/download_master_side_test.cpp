@@ -376,9 +376,35 @@ TEST_CASE("a gallery listing keeps jpeg, png and gif links and counts the rest")
                                                    "https://i.imgur.com/a3.gif"});
   CHECK(listing->skipped_not_image == 2);
   CHECK(listing->skipped_by_type == std::map<std::string, size_t>{{"video/mp4", 2}});
-  CHECK(listing->skipped_no_type == 3);  // the album, the numeric type, the string item
+  CHECK(listing->skipped_no_type == 2);  // the numeric type, the string item
   CHECK(listing->skipped_bad_link == 2);
   CHECK(listing->duplicates == 1);
+  REQUIRE(listing->albums.size() == 1);
+  CHECK(listing->albums[0].id == "al");
+  CHECK_FALSE(listing->albums[0].listed);
+}
+
+TEST_CASE("a gallery album's inline images are listed with it, its skips counted") {
+  auto listing = ParseImgurListing(R"({"data": [
+    {"id": "x1", "is_album": false, "type": "image/png", "link": "https:\/\/i.imgur.com\/x1.png"},
+    {"id": "AlB1", "is_album": true, "link": "https://imgur.com/a/AlB1", "images": [
+      {"id": "i1", "type": "image/jpeg", "link": "https://i.imgur.com/i1.jpg"},
+      {"id": "v1", "type": "video/mp4", "link": "https://i.imgur.com/v1.mp4", "mp4": null},
+      {"id": "i1", "type": "image/jpeg", "link": "https://i.imgur.com/i1.jpg"},
+      {"id": "in", "is_album": true, "images": []}]},
+    {"id": "AlB2", "is_album": true, "images": null},
+    {"is_album": true, "images": []}]})");
+  REQUIRE(listing.ok());
+  CHECK(listing->links == std::vector<std::string>{"https://i.imgur.com/x1.png"});
+  REQUIRE(listing->albums.size() == 2);
+  CHECK(listing->albums[0].id == "AlB1");
+  CHECK(listing->albums[0].listed);
+  CHECK(listing->albums[0].links == std::vector<std::string>{"https://i.imgur.com/i1.jpg"});
+  CHECK(listing->albums[1].id == "AlB2");
+  CHECK_FALSE(listing->albums[1].listed);  // "images": null is no list: fetch the album
+  CHECK(listing->skipped_not_image == 1);
+  CHECK(listing->duplicates == 1);
+  CHECK(listing->skipped_no_type == 2);  // the album in an album, the album without an id
 }
 
 TEST_CASE("an album listing is fetched by id, following a redirect on the same server") {

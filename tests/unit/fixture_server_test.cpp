@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -195,8 +196,37 @@ TEST_CASE("the gallery lists every image plus non-image items to skip") {
     }
   }
   CHECK(videos == 1);
-  CHECK(albums == 1);
+  CHECK(albums == 2);
   CHECK(image_links == server->image_urls());
+}
+
+TEST_CASE("gallery albums carry their images inline or list them at /3/album/{id}/images") {
+  auto server = StartedServer();
+  auto client = ClientFor(*server);
+  const json gallery =
+      json::parse(client.Get("/3/gallery/random/random/", AuthorizedHeaders(*server))->body);
+  std::map<std::string, json> album_items;
+  for (const json& item : gallery["data"]) {
+    if (item.value("is_album", false)) album_items[item["id"]] = item;
+  }
+  REQUIRE(album_items.size() == server->albums().size());
+  for (const HostedAlbum& album : server->albums()) {
+    const json& item = album_items[album.id];
+    CHECK(item["link"] == "https://imgur.com/a/" + album.id);
+    CHECK(item.contains("images") == album.images_inline);
+    const auto listed = client.Get("/3/album/" + album.id + "/images", AuthorizedHeaders(*server));
+    REQUIRE(listed);
+    std::vector<std::string> links;
+    const json listing = json::parse(listed->body);
+    for (const json& image : listing["data"]) {
+      if (image["type"] != "video/mp4") links.push_back(image["link"]);
+    }
+    REQUIRE(links.size() == album.images.size());
+    for (size_t i = 0; i < links.size(); ++i) {
+      CHECK(links[i] == server->image_url(album.images[i]));
+      CHECK(client.Get("/i/" + album.images[i].name)->body == album.images[i].image.bytes);
+    }
+  }
 }
 
 TEST_CASE("the API refuses requests without the right client id") {
