@@ -29,6 +29,7 @@ namespace {
 constexpr size_t kMaxItemsPerResult = 4096;
 constexpr size_t kMaxBulkPerResult = 64u << 20;
 constexpr size_t kMaxWorkerIdBytes = 255;  // a ZeroMQ routing id
+constexpr int kHandshakeFailuresToReport = 3;
 
 std::string HostName() {
   char buf[256] = {};
@@ -105,6 +106,7 @@ class WorkerLoop {
   std::unordered_set<uint64_t> held_;  // ids of job_id_ received and not yet reported
   uint32_t slots_ = 1;                 // tasks at once for the current job
   bool connected_ = false;
+  int handshake_failures_ = 0;  // unexplained ones (NO_DETAIL) in a row
   bool handshake_failure_logged_ = false;
   // --use-workers on the master: sitting job standby_job_ out, off the tasks socket.
   bool standby_ = false;
@@ -363,13 +365,23 @@ void WorkerLoop::OnMonitorEvent() {
     std::memcpy(&event, (*frames)[0].data(), 2);
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       connected_ = true;
+      handshake_failures_ = 0;
       spdlog::info("connected to the master at {}", opt_.endpoint);
       Send(proto::Hello{info_});
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
       if (standby_) continue;  // we left the tasks socket ourselves; results still flow
-      if (connected_) spdlog::warn("lost the master at {}; reconnecting", opt_.endpoint);
+      // Between jobs a master may come and go (zfan scale starts one per run): only losing it
+      // while we hold its tasks is worth a warning.
+      if (connected_) {
+        spdlog::log(held_.empty() ? spdlog::level::info : spdlog::level::warn,
+                    "lost the master at {}; reconnecting", opt_.endpoint);
+      }
       connected_ = false;
-    } else if (!handshake_failure_logged_) {  // a handshake failed: say why once, keep trying
+    } else if (!handshake_failure_logged_ &&
+               (event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+                ++handshake_failures_ >= kHandshakeFailuresToReport)) {
+      // Refused (AUTH), the wrong mechanism (PROTOCOL), or failing again and again (a master
+      // that went away mid-handshake explains one): say why once, and keep trying.
       handshake_failure_logged_ = true;
       spdlog::error(
           "the master at {} refused the connection: {} (still trying)", opt_.endpoint,
