@@ -34,7 +34,8 @@ constexpr size_t kNoAlbum = SIZE_MAX;
 constexpr const char* kAlbumError = "ALBUM_ERROR";
 
 struct DownloadOptions {
-  std::string source;  // "gallery"
+  std::string source;  // "gallery[:SECTION[:SORT[:WINDOW]]]"
+  int pages = 1;
   std::string album;
   std::string links;
   std::string api_base = "https://api.imgur.com";
@@ -243,8 +244,7 @@ class DownloadJob final : public MasterJob {
     }
     download::ImgurApi api{.base = opt_.api_base};
     if (const char* id = std::getenv("IMGUR_CLIENT_ID")) api.client_id = id;
-    auto listing =
-        opt_.album.empty() ? download::FetchGallery(api) : download::FetchAlbum(api, opt_.album);
+    Result<download::ImgurListing> listing = FetchListing(api);
     if (!listing.ok()) return listing.status();
     urls_ = std::move(listing->links);
     album_of_.assign(urls_.size(), kNoAlbum);
@@ -261,6 +261,14 @@ class DownloadJob final : public MasterJob {
       for (const download::ImgurAlbum& album : listing->albums) AddAlbum(api, album);
     }
     return Status::Ok();
+  }
+
+  Result<download::ImgurListing> FetchListing(const download::ImgurApi& api) const {
+    if (!opt_.album.empty()) return download::FetchAlbum(api, opt_.album);
+    auto spec = download::ParseGallerySource(opt_.source);
+    if (!spec.ok()) return spec.status();
+    spec->pages = opt_.pages;
+    return download::FetchGallery(api, *spec);
   }
 
   // Adds an album's images as tasks: from the gallery item, or else one GET of the album. An album
@@ -461,8 +469,15 @@ class DownloadJob final : public MasterJob {
 
 MasterJobFactory AddDownloadCli(CLI::App& cmd) {
   auto o = std::make_shared<DownloadOptions>();
-  cmd.add_option("--source", o->source, "gallery: the Imgur random gallery")
-      ->check(CLI::IsMember({"gallery"}));
+  cmd.add_option("--source", o->source,
+                 "gallery[:SECTION[:SORT[:WINDOW]]]: an Imgur gallery (default: random)")
+      ->check([](const std::string& text) {
+        auto spec = download::ParseGallerySource(text);
+        return spec.ok() ? std::string() : spec.status().message();
+      });
+  cmd.add_option("--pages", o->pages, "gallery pages to read (0, 1, ...)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd.add_option("--albums", o->albums, "gallery albums: download their images, or skip them")
       ->check(CLI::IsMember({"download", "skip"}))
       ->capture_default_str();

@@ -3,9 +3,14 @@
 
 #include <curl/curl.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+#include <optional>
+#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
@@ -62,6 +67,18 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   std::vector<std::pair<std::string, std::string>> rate_limit_headers;  // name, printable value
+
+  // The header's value as a whole number, if it was sent as one.
+  std::optional<long> number(std::string_view name) const {
+    for (const auto& [header, value] : rate_limit_headers) {
+      long parsed = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (header == name && error == std::errc() && end == value.data() + value.size()) {
+        return parsed;
+      }
+    }
+    return std::nullopt;
+  }
 };
 
 // Receives the body; refuses (aborting the transfer) once it would exceed the cap.
@@ -329,26 +346,87 @@ std::string Redact(std::string text, std::string_view secret) {
   return text;
 }
 
-Result<ImgurListing> FetchUnredacted(const ImgurApi& api, std::string_view path,
-                                     std::string_view not_found_message) {
+// A listing and the credits the API said were left after it.
+struct FetchedPage {
+  ImgurListing listing;
+  std::optional<long> credits_left;  // the lower of ClientRemaining and UserRemaining
+  std::string credits_text;          // the rate-limit headers, for the user
+};
+
+// One GET; a 429 asking for a short wait (Retry-After <= kMaxApiRetryAfterS) is tried once more.
+Result<HttpResponse> HttpGetWaitingOnce(const ImgurApi& api, const std::string& url) {
+  Result<HttpResponse> response = HttpGet(api, url);
+  if (!response.ok() || response->status != 429) return response;
+  std::optional<long> wait_s = response->number("Retry-After");
+  if (!wait_s || *wait_s < 0 || *wait_s > kMaxApiRetryAfterS) return response;
+  spdlog::warn("the Imgur API asks to wait {} s (HTTP 429); waiting once", *wait_s);
+  std::this_thread::sleep_for(std::chrono::seconds(*wait_s));
+  return HttpGet(api, url);
+}
+
+FetchedPage PageOf(ImgurListing listing, const HttpResponse& response) {
+  FetchedPage page{std::move(listing), std::nullopt, ""};
+  for (const char* name : {"X-RateLimit-ClientRemaining", "X-RateLimit-UserRemaining"}) {
+    if (std::optional<long> left = response.number(name)) {
+      page.credits_left = std::min(page.credits_left.value_or(*left), *left);
+    }
+  }
+  for (const auto& [name, value] : response.rate_limit_headers) {
+    page.credits_text += (page.credits_text.empty() ? "" : ", ") + name + ": " + value;
+  }
+  return page;
+}
+
+Result<FetchedPage> FetchUnredacted(const ImgurApi& api, std::string_view path,
+                                    std::string_view not_found_message) {
   if (Status checked = CheckApi(api); !checked.ok()) return checked;
   std::string base = api.base;
   while (!base.empty() && base.back() == '/') base.pop_back();
   std::string url = base + std::string(path);
 
-  Result<HttpResponse> response = HttpGet(api, url);
+  Result<HttpResponse> response = HttpGetWaitingOnce(api, url);
   if (!response.ok()) return response.status();
   if (response->status != 200) return HttpStatusError(*response, url, not_found_message);
-  return ParseImgurListing(response->body);
+  Result<ImgurListing> listing = ParseImgurListing(response->body);
+  if (!listing.ok()) return listing.status();
+  return PageOf(std::move(listing).value(), *response);
 }
 
 // The single exit for every Fetch: whatever a server echoed back, the client id never leaves.
-Result<ImgurListing> Fetch(const ImgurApi& api, std::string_view path,
-                           std::string_view not_found_message) {
-  Result<ImgurListing> listing = FetchUnredacted(api, path, not_found_message);
-  if (listing.ok()) return listing;
-  Status failure = listing.status();
+Result<FetchedPage> Fetch(const ImgurApi& api, std::string_view path,
+                          std::string_view not_found_message) {
+  Result<FetchedPage> page = FetchUnredacted(api, path, not_found_message);
+  if (page.ok()) return page;
+  Status failure = page.status();
   return Status(failure.code(), Redact(failure.message(), api.client_id));
+}
+
+// Adds a later page to the listing so far: links and albums already there are duplicates.
+void MergePage(ImgurListing& all, ImgurListing page, std::unordered_set<std::string>& seen_links,
+               std::unordered_set<std::string>& seen_albums) {
+  for (std::string& link : page.links) {
+    if (seen_links.insert(link).second) {
+      all.links.push_back(std::move(link));
+    } else {
+      ++all.duplicates;
+    }
+  }
+  for (ImgurAlbum& album : page.albums) {
+    if (seen_albums.insert(album.id).second) {
+      all.albums.push_back(std::move(album));
+    } else {
+      ++all.duplicates;
+    }
+  }
+  all.skipped_not_image += page.skipped_not_image;
+  all.skipped_no_type += page.skipped_no_type;
+  all.skipped_bad_link += page.skipped_bad_link;
+  all.duplicates += page.duplicates;
+  for (const auto& [type, count] : page.skipped_by_type) all.skipped_by_type[type] += count;
+}
+
+bool IsOneOf(std::string_view value, std::initializer_list<std::string_view> allowed) {
+  return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
 }
 
 }  // namespace
@@ -370,8 +448,53 @@ Result<ImgurListing> ParseImgurListing(std::string_view body) {
   return listing;
 }
 
-Result<ImgurListing> FetchGallery(const ImgurApi& api) {
-  return Fetch(api, "/3/gallery/random/random/", {});
+Result<GallerySpec> ParseGallerySource(std::string_view source) {
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t colon = source.find(':', start);
+    parts.emplace_back(source.substr(start, colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  const std::string usage =
+      "--source must be gallery[:SECTION[:SORT[:WINDOW]]] with SECTION hot, top, user or random, "
+      "SORT viral, top, time or rising, WINDOW day, week, month, year or all (got '" +
+      PrintableExcerpt(source, 60) + "')";
+  GallerySpec spec;
+  if (parts.size() > 4 || parts[0] != "gallery") return UsageError(usage);
+  if (parts.size() > 1) spec.section = parts[1];
+  if (parts.size() > 2) spec.sort = parts[2];
+  if (parts.size() > 3) spec.window = parts[3];
+  if (!IsOneOf(spec.section, {"hot", "top", "user", "random"}) ||
+      !IsOneOf(spec.sort, {"viral", "top", "time", "rising"}) ||
+      !IsOneOf(spec.window, {"day", "week", "month", "year", "all"})) {
+    return UsageError(usage);
+  }
+  return spec;
+}
+
+std::string GalleryPagePath(const GallerySpec& spec, int page) {
+  if (spec.section == "random") return "/3/gallery/random/random/" + std::to_string(page);
+  return "/3/gallery/" + spec.section + "/" + spec.sort + "/" + spec.window + "/" +
+         std::to_string(page);
+}
+
+Result<ImgurListing> FetchGallery(const ImgurApi& api, const GallerySpec& spec) {
+  ImgurListing all;
+  std::unordered_set<std::string> seen_links, seen_albums;
+  for (int page = 0; page < spec.pages; ++page) {
+    Result<FetchedPage> fetched = Fetch(api, GalleryPagePath(spec, page), {});
+    if (!fetched.ok()) return fetched.status();
+    const bool empty = fetched->listing.links.empty() && fetched->listing.albums.empty();
+    MergePage(all, std::move(fetched->listing), seen_links, seen_albums);
+    if (empty) break;  // past the last page
+    if (page + 1 < spec.pages && fetched->credits_left && *fetched->credits_left < kLowCreditsFloor) {
+      spdlog::warn("Imgur API credits are low ({}): stopping after page {} of {}",
+                   fetched->credits_text, page + 1, spec.pages);
+      break;
+    }
+  }
+  return all;
 }
 
 Result<ImgurListing> FetchAlbum(const ImgurApi& api, const std::string& album_id) {
@@ -380,8 +503,10 @@ Result<ImgurListing> FetchAlbum(const ImgurApi& api, const std::string& album_id
                       "' is not valid: Imgur ids are letters and digits, like the AbC12 in "
                       "https://imgur.com/a/AbC12");
   }
-  return Fetch(api, "/3/album/" + album_id + "/images",
-               "Imgur album '" + album_id + "' was not found: check the album id");
+  Result<FetchedPage> page = Fetch(api, "/3/album/" + album_id + "/images",
+                                   "Imgur album '" + album_id + "' was not found: check the album id");
+  if (!page.ok()) return page.status();
+  return std::move(page->listing);
 }
 
 }  // namespace zfan::download

@@ -39,8 +39,30 @@ struct ImgurListing {
 // Largest API response accepted; a bigger one is refused (kRemote) while it is still arriving.
 inline constexpr size_t kMaxImgurResponseBytes = size_t{32} << 20;
 
-// GET {base}/3/gallery/random/random/
-Result<ImgurListing> FetchGallery(const ImgurApi& api);
+// Which gallery, from --source gallery[:SECTION[:SORT[:WINDOW]]], and how many pages of it.
+struct GallerySpec {
+  std::string section = "random";  // hot, top, user, random
+  std::string sort = "viral";      // viral, top, time, rising (ignored by random)
+  std::string window = "day";      // day, week, month, year, all (ignored by random)
+  int pages = 1;
+};
+
+// Parses "gallery", "gallery:top", "gallery:top:time:week", ...; kUsage names what is allowed.
+Result<GallerySpec> ParseGallerySource(std::string_view source);
+
+// The API path of one page: /3/gallery/random/random/{page} or
+// /3/gallery/{section}/{sort}/{window}/{page}.
+std::string GalleryPagePath(const GallerySpec& spec, int page);
+
+// Below this many credits left (X-RateLimit-ClientRemaining or -UserRemaining), no further page is
+// fetched: what is left is kept for the album listings and for the user's next run.
+inline constexpr long kLowCreditsFloor = 10;
+// A 429 whose Retry-After is at most this is waited for once; a longer one fails at once.
+inline constexpr long kMaxApiRetryAfterS = 30;
+
+// Pages 0..spec.pages-1 of the gallery, merged: links unique across pages, albums unique by id.
+// Stops early at an empty page, or (with one warning line) when credits run low.
+Result<ImgurListing> FetchGallery(const ImgurApi& api, const GallerySpec& spec = {});
 
 // GET {base}/3/album/{album_id}/images. `album_id` must be letters and digits (kUsage otherwise).
 Result<ImgurListing> FetchAlbum(const ImgurApi& api, const std::string& album_id);

@@ -310,6 +310,77 @@ TEST_CASE("a hostile album id cannot leave --out; an album that cannot be listed
   CHECK(top == std::set<std::string>{"out"});
 }
 
+TEST_CASE("--pages 3 reads three gallery pages once each and fetches images repeated across them once",
+          "[download]") {
+  ImgurTestServerOptions options = SmallCatalogue(12);
+  options.gallery_pages = 3;
+  options.gallery_albums = 0;
+  ImgurTestServer server(options);
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult r = Download(
+      {"--source", "gallery:top:time:week", "--pages", "3", "--api-base", server.base_url()},
+      dir / "out");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  for (int page = 0; page < 3; ++page) {
+    CHECK(server.hits("/3/gallery/top/time/week/" + std::to_string(page)) == 1);
+  }
+  CHECK(server.hits("/3/gallery/top/time/week/3") == 0);
+  CHECK(FilesIn(dir / "out") == Expected(server));
+  for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
+  CHECK(r.json()["result"]["duplicates_in_list"] == 2);  // each later page repeats one image
+  CHECK(Download({"--source", "gallery:top:sideways", "--api-base", server.base_url()}, dir / "x")
+            .exit_code == 2);
+}
+
+TEST_CASE("paging stops with one clear line when the API's credits run low", "[download]") {
+  ImgurTestServerOptions options = SmallCatalogue(12);
+  options.gallery_pages = 3;
+  options.gallery_albums = 0;
+  options.api_credits = 11;  // 10 left after page 0, 9 after page 1: below the floor of 10
+  ImgurTestServer server(options);
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult r = Download({"--source", "gallery", "--pages", "3", "--api-base", server.base_url()},
+                         dir / "out");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(server.hits("/3/gallery/random/random/0") == 1);
+  CHECK(server.hits("/3/gallery/random/random/1") == 1);
+  CHECK(server.hits("/3/gallery/random/random/2") == 0);
+  CHECK(CountLines(r.err, "credits are low") == 1);
+  CHECK(r.err.find("stopping after page 2 of 3") != std::string::npos);
+  const std::vector<HostedImage> first_two_pages(server.images().begin(),
+                                                 server.images().begin() + 8);
+  CHECK(FilesIn(dir / "out") == Expected(first_two_pages));
+}
+
+TEST_CASE("an API 429 is waited for once; a second one is one zfan: line and exit 3",
+          "[download]") {
+  for (int refusals : {1, 2}) {
+    ImgurTestServerOptions options = SmallCatalogue(4);
+    options.gallery_429s = refusals;
+    ImgurTestServer server(options);
+    REQUIRE(server.start().ok());
+    setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+    TempDir dir;
+    RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+    INFO(refusals << " refusals: " << r.err);
+    CHECK(server.hits("/3/gallery/random/random/0") == 2);
+    if (refusals == 1) {
+      CHECK(r.exit_code == 0);
+      CHECK(FilesIn(dir / "out") == Expected(server));
+    } else {
+      CHECK(r.exit_code == 3);
+      CHECK(CountLines(r.err, "zfan: ") == 1);
+      CHECK(r.err.find("429") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("a re-run skips the files already there", "[download]") {
   ImgurTestServer server(SmallCatalogue(15));
   REQUIRE(server.start().ok());

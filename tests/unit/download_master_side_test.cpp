@@ -309,7 +309,7 @@ class FakeImgur {
   }
 
   void AddRoutes() {
-    Serve("/3/gallery/random/random/", 200, kGalleryJson);
+    Serve("/3/gallery/random/random/0", 200, kGalleryJson);
     Serve("/3/album/Good1/images", 200, kAlbumJson);
     Serve("/3/album/Missing/images", 404,
           R"({"data":{"error":"Unable to find album"},"success":false,"status":404})");
@@ -382,6 +382,23 @@ TEST_CASE("a gallery listing keeps jpeg, png and gif links and counts the rest")
   REQUIRE(listing->albums.size() == 1);
   CHECK(listing->albums[0].id == "al");
   CHECK_FALSE(listing->albums[0].listed);
+}
+
+TEST_CASE("--source gallery[:SECTION[:SORT[:WINDOW]]] names one API path per page") {
+  auto random = ParseGallerySource("gallery");
+  REQUIRE(random.ok());
+  CHECK(GalleryPagePath(*random, 0) == "/3/gallery/random/random/0");
+  auto top = ParseGallerySource("gallery:top:time:week");
+  REQUIRE(top.ok());
+  CHECK(GalleryPagePath(*top, 2) == "/3/gallery/top/time/week/2");
+  auto hot = ParseGallerySource("gallery:hot");
+  REQUIRE(hot.ok());
+  CHECK(GalleryPagePath(*hot, 1) == "/3/gallery/hot/viral/day/1");
+  for (const char* bad : {"", "album", "gallery:", "gallery:../x", "gallery:top:time:week:1",
+                          "gallery:top:sideways", "gallery:hot:viral:decade"}) {
+    auto spec = ParseGallerySource(bad);
+    CHECK(spec.status().code() == ErrorCode::kUsage);
+  }
 }
 
 TEST_CASE("a gallery album's inline images are listed with it, its skips counted") {
