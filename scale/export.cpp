@@ -170,7 +170,10 @@ Status WriteCsv(const std::string& path, const Study& study) {
       "workers,runs,median_s,min_s,max_s,tasks_per_s,speedup,efficiency,karp_flatt,noisy,runs_s\n";
   for (const auto& c : study.counts) {
     std::string runs;
-    for (double r : c.runs_s) runs += (runs.empty() ? "" : ";") + Format("%.6f", r);
+    for (double r : c.runs_s) {
+      if (!runs.empty()) runs += ';';  // not ";" + ...: gcc 12's bogus -Wrestrict (bug 105329)
+      runs += Format("%.6f", r);
+    }
     text += std::to_string(c.workers) + "," + std::to_string(c.runs_s.size()) + "," +
             Format("%.6f", c.median_s) + "," + Format("%.6f", c.min_s) + "," +
             Format("%.6f", c.max_s) + "," + Format("%.3f", c.tasks_per_s) + "," +

@@ -91,7 +91,10 @@ Result<MasterRun> ReadMasterSummary(const nlohmann::json& summary) {
 
 std::string MasterCommand(const std::vector<std::string>& master_args) {
   std::string command = "zfan master";
-  for (const auto& word : master_args) command += " " + ShellQuote(word);
+  for (const auto& word : master_args) {
+    command += ' ';  // not " " + ...: gcc 12's bogus -Wrestrict at -O3 (gcc bug 105329)
+    command += ShellQuote(word);
+  }
   return command;
 }
 
