@@ -251,10 +251,10 @@ class DownloadJob final : public MasterJob {
     duplicates_in_list_ = listing->duplicates;
     skipped_not_image_ = listing->skipped_not_image + listing->skipped_no_type;
     skipped_by_type_ = listing->skipped_by_type;
-    spdlog::info("Imgur listing: {} images, {} albums; skipped {} non-image items and {} items "
-                 "without a type",
-                 urls_.size(), listing->albums.size(), listing->skipped_not_image,
-                 listing->skipped_no_type);
+    spdlog::info(
+        "Imgur listing: {} images, {} albums; skipped {} non-image items and {} items "
+        "without a type",
+        urls_.size(), listing->albums.size(), listing->skipped_not_image, listing->skipped_no_type);
     if (opt_.albums == "skip") {
       skipped_not_image_ += listing->albums.size();  // the seeds' behaviour
     } else {
@@ -445,11 +445,11 @@ class DownloadJob final : public MasterJob {
   }
 
   DownloadOptions opt_;
-  std::vector<std::string> urls_;  // fixed after prepare(): read by writers without the lock
-  std::vector<size_t> album_of_;   // per task: index into album_ids_, or kNoAlbum; fixed too
+  std::vector<std::string> urls_;       // fixed after prepare(): read by writers without the lock
+  std::vector<size_t> album_of_;        // per task: index into album_ids_, or kNoAlbum; fixed too
   std::vector<std::string> album_ids_;  // as the API sent them
   std::vector<AlbumDir> album_dirs_;    // parallel to album_ids_ (empty with --flat)
-  mutable std::mutex mu_;          // guards what the writer threads share with the loop (below)
+  mutable std::mutex mu_;  // guards what the writer threads share with the loop (below)
   std::vector<std::string> names_;
   download::UniqueNamer namer_;
   std::vector<FoldDone> folded_;

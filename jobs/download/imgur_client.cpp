@@ -2,17 +2,16 @@
 #include "jobs/download/imgur_client.h"
 
 #include <curl/curl.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <optional>
-#include <thread>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -488,7 +487,8 @@ Result<ImgurListing> FetchGallery(const ImgurApi& api, const GallerySpec& spec) 
     const bool empty = fetched->listing.links.empty() && fetched->listing.albums.empty();
     MergePage(all, std::move(fetched->listing), seen_links, seen_albums);
     if (empty) break;  // past the last page
-    if (page + 1 < spec.pages && fetched->credits_left && *fetched->credits_left < kLowCreditsFloor) {
+    if (page + 1 < spec.pages && fetched->credits_left &&
+        *fetched->credits_left < kLowCreditsFloor) {
       spdlog::warn("Imgur API credits are low ({}): stopping after page {} of {}",
                    fetched->credits_text, page + 1, spec.pages);
       break;
@@ -503,8 +503,9 @@ Result<ImgurListing> FetchAlbum(const ImgurApi& api, const std::string& album_id
                       "' is not valid: Imgur ids are letters and digits, like the AbC12 in "
                       "https://imgur.com/a/AbC12");
   }
-  Result<FetchedPage> page = Fetch(api, "/3/album/" + album_id + "/images",
-                                   "Imgur album '" + album_id + "' was not found: check the album id");
+  Result<FetchedPage> page =
+      Fetch(api, "/3/album/" + album_id + "/images",
+            "Imgur album '" + album_id + "' was not found: check the album id");
   if (!page.ok()) return page.status();
   return std::move(page->listing);
 }

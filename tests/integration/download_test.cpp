@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "tests/fixtures/sha256.h"
 #include "tests/fixtures/imgur_server.h"
+#include "tests/fixtures/sha256.h"
 #include "tests/integration/harness.h"
 
 using namespace zfan::testing;
@@ -310,8 +310,9 @@ TEST_CASE("a hostile album id cannot leave --out; an album that cannot be listed
   CHECK(top == std::set<std::string>{"out"});
 }
 
-TEST_CASE("--pages 3 reads three gallery pages once each and fetches images repeated across them once",
-          "[download]") {
+TEST_CASE(
+    "--pages 3 reads three gallery pages once each and fetches images repeated across them once",
+    "[download]") {
   ImgurTestServerOptions options = SmallCatalogue(12);
   options.gallery_pages = 3;
   options.gallery_albums = 0;
@@ -379,6 +380,35 @@ TEST_CASE("an API 429 is waited for once; a second one is one zfan: line and exi
       CHECK(r.err.find("429") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("a 1000-image gallery with 10 deleted and 20 albums gets each image once, 10 REMOVED",
+          "[download]") {
+  ImgurTestServerOptions options = SmallCatalogue(1000);
+  options.catalogue.min_bytes = 1000;  // small: this test is about counts, not bandwidth
+  options.catalogue.max_bytes = 3000;
+  options.gallery_albums = 20;
+  options.gallery_deleted = 10;
+  ImgurTestServer server(options);
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  TempDir dir;
+  RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  auto j = r.json();
+  std::map<std::string, std::string> expected_failures;
+  for (const auto& url : server.deleted_urls()) expected_failures[url] = "REMOVED";
+  CHECK(FailuresByUrl(j) == expected_failures);
+  CHECK(j["result"]["albums"] == 20);
+  CHECK(j["result"]["album_images"] == 20 * 3);
+  CHECK(FilesIn(dir / "out") == Expected(server));  // no placeholder among them
+  for (const HostedAlbum& album : server.albums()) {
+    CHECK(FilesIn(dir / ("out/" + album.id)) == Expected(album.images));
+    for (const auto& img : album.images) CHECK(server.hits("/i/" + img.name) == 1);
+  }
+  for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
+  CHECK(server.hits("/removed.png") == 10);
 }
 
 TEST_CASE("a re-run skips the files already there", "[download]") {

@@ -198,6 +198,12 @@ TEST_CASE("the gallery lists every image plus non-image items to skip") {
   CHECK(videos == 1);
   CHECK(albums == 2);
   CHECK(image_links == server->image_urls());
+  // As Imgur sends it: escaped slashes, nulls, GIFs offered as gifv/mp4 too.
+  CHECK(response->body.find(R"("link":"http:\/\/127.0.0.1:)") != std::string::npos);
+  CHECK(response->body.find(R"("description":null)") != std::string::npos);
+  for (const json& item : body["data"]) {
+    if (item.value("type", "") == "image/gif") CHECK(item.contains("gifv"));
+  }
 }
 
 TEST_CASE("gallery albums carry their images inline or list them at /3/album/{id}/images") {
