@@ -67,6 +67,20 @@ RunResult Download(const std::vector<std::string>& job_args, const std::string& 
   return RunZfan(args, milliseconds(180000));
 }
 
+// Starts `server` and lets this process's zfan use its API (IMGUR_CLIENT_ID).
+void StartApi(ImgurTestServer& server) {
+  REQUIRE(server.start().ok());
+  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+}
+
+// `zfan master download --source SOURCE` against `server`'s API, plus `extra` job options.
+RunResult DownloadGallery(const ImgurTestServer& server, const std::string& out,
+                          std::vector<std::string> extra = {}, std::string source = "gallery") {
+  std::vector<std::string> args{"--source", source, "--api-base", server.base_url()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Download(args, out);
+}
+
 std::map<std::string, std::string> FailuresByUrl(const nlohmann::json& j) {
   std::map<std::string, std::string> out;
   for (const auto& f : j["failures"]) out[f["url"]] = f["reason"];
@@ -250,11 +264,9 @@ TEST_CASE("gallery albums land in OUT/ALBUM_ID/, inline or fetched once, and a r
   ImgurTestServerOptions options = SmallCatalogue(10);
   options.gallery_albums = 4;  // 01 and 03 carry "images"; 02 and 04 must be fetched
   ImgurTestServer server(options);
-  REQUIRE(server.start().ok());
-  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  StartApi(server);
   TempDir dir;
-  const std::vector<std::string> gallery = {"--source", "gallery", "--api-base", server.base_url()};
-  RunResult r = Download(gallery, dir / "out");
+  RunResult r = DownloadGallery(server, dir / "out");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto j = r.json();
@@ -271,7 +283,7 @@ TEST_CASE("gallery albums land in OUT/ALBUM_ID/, inline or fetched once, and a r
     CHECK(server.hits("/3/album/" + album.id + "/images") == (album.images_inline ? 0 : 1));
     for (const auto& img : album.images) CHECK(server.hits("/i/" + img.name) == 1);
   }
-  RunResult again = Download(gallery, dir / "out");
+  RunResult again = DownloadGallery(server, dir / "out");
   REQUIRE(again.exit_code == 0);
   CHECK(again.json()["tasks"]["skipped"] == 10 + 12);
   for (const auto& img : server.albums()[0].images) CHECK(server.hits("/i/" + img.name) == 1);
@@ -280,9 +292,9 @@ TEST_CASE("gallery albums land in OUT/ALBUM_ID/, inline or fetched once, and a r
   for (const HostedAlbum& album : server.albums()) {
     every_image.insert(every_image.end(), album.images.begin(), album.images.end());
   }
-  REQUIRE(Download(gallery, dir / "flat", 2, {"--flat"}).exit_code == 0);
+  REQUIRE(DownloadGallery(server, dir / "flat", {"--flat"}).exit_code == 0);
   CHECK(FilesIn(dir / "flat") == Expected(every_image));
-  RunResult skip = Download(gallery, dir / "skip", 2, {"--albums", "skip"});
+  RunResult skip = DownloadGallery(server, dir / "skip", {"--albums", "skip"});
   REQUIRE(skip.exit_code == 0);
   CHECK(FilesIn(dir / "skip") == Expected(server));
   CHECK(skip.json()["result"]["albums"] == 0);
@@ -294,10 +306,9 @@ TEST_CASE("a hostile album id cannot leave --out; an album that cannot be listed
   ImgurTestServerOptions options = SmallCatalogue(3);
   options.album_id_prefix = "../../";  // "../../01" is inline; "../../02" must be fetched
   ImgurTestServer server(options);
-  REQUIRE(server.start().ok());
-  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  StartApi(server);
   TempDir dir;
-  RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+  RunResult r = DownloadGallery(server, dir / "out");
   INFO(r.err);
   CHECK(r.exit_code == 1);
   auto j = r.json();
@@ -317,12 +328,9 @@ TEST_CASE(
   options.gallery_pages = 3;
   options.gallery_albums = 0;
   ImgurTestServer server(options);
-  REQUIRE(server.start().ok());
-  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  StartApi(server);
   TempDir dir;
-  RunResult r = Download(
-      {"--source", "gallery:top:time:week", "--pages", "3", "--api-base", server.base_url()},
-      dir / "out");
+  RunResult r = DownloadGallery(server, dir / "out", {"--pages", "3"}, "gallery:top:time:week");
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   for (int page = 0; page < 3; ++page) {
@@ -332,8 +340,7 @@ TEST_CASE(
   CHECK(FilesIn(dir / "out") == Expected(server));
   for (const auto& img : server.images()) CHECK(server.hits("/i/" + img.name) == 1);
   CHECK(r.json()["result"]["duplicates_in_list"] == 2);  // each later page repeats one image
-  CHECK(Download({"--source", "gallery:top:sideways", "--api-base", server.base_url()}, dir / "x")
-            .exit_code == 2);
+  CHECK(DownloadGallery(server, dir / "x", {}, "gallery:top:sideways").exit_code == 2);
 }
 
 TEST_CASE("paging stops with one clear line when the API's credits run low", "[download]") {
@@ -342,11 +349,9 @@ TEST_CASE("paging stops with one clear line when the API's credits run low", "[d
   options.gallery_albums = 0;
   options.api_credits = 11;  // 10 left after page 0, 9 after page 1: below the floor of 10
   ImgurTestServer server(options);
-  REQUIRE(server.start().ok());
-  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  StartApi(server);
   TempDir dir;
-  RunResult r = Download({"--source", "gallery", "--pages", "3", "--api-base", server.base_url()},
-                         dir / "out");
+  RunResult r = DownloadGallery(server, dir / "out", {"--pages", "3"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(server.hits("/3/gallery/random/random/0") == 1);
@@ -365,10 +370,9 @@ TEST_CASE("an API 429 is waited for once; a second one is one zfan: line and exi
     ImgurTestServerOptions options = SmallCatalogue(4);
     options.gallery_429s = refusals;
     ImgurTestServer server(options);
-    REQUIRE(server.start().ok());
-    setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+    StartApi(server);
     TempDir dir;
-    RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+    RunResult r = DownloadGallery(server, dir / "out");
     INFO(refusals << " refusals: " << r.err);
     CHECK(server.hits("/3/gallery/random/random/0") == 2);
     if (refusals == 1) {
@@ -390,10 +394,9 @@ TEST_CASE("a 1000-image gallery with 10 deleted and 20 albums gets each image on
   options.gallery_albums = 20;
   options.gallery_deleted = 10;
   ImgurTestServer server(options);
-  REQUIRE(server.start().ok());
-  setenv("IMGUR_CLIENT_ID", server.client_id().c_str(), 1);
+  StartApi(server);
   TempDir dir;
-  RunResult r = Download({"--source", "gallery", "--api-base", server.base_url()}, dir / "out");
+  RunResult r = DownloadGallery(server, dir / "out");
   INFO(r.err);
   CHECK(r.exit_code == 1);
   auto j = r.json();
