@@ -13,10 +13,16 @@ namespace {
 constexpr double kPipelineSeconds = 0.01;  // work each slot should have queued, to hide latency
 constexpr uint32_t kMaxDepth = 2048;
 constexpr uint64_t kMaxBatchBytes = 4u << 20;  // payload bytes per slot's share of the window
-// The tail of a job with long tasks: once fewer than this many tasks per slot remain (a slot's
-// credit of 2, plus the one it runs), a slot gets one task at a time, so none of the last waits
-// queued on a slow worker. Each such task costs a round trip.
-constexpr uint64_t kTailSlots = 3;
+// The tail of a job with long tasks, once fewer tasks remain than one more per slot than the
+// credit: a slow worker's slot gets one task at a time, so none of the last waits queued on it
+// while a faster worker idles. Each such task costs a round trip, so workers about as fast as the
+// fastest keep their credit (500 equal workers lost ~7 % of a 1 s job to those round trips).
+constexpr double kSlowPace = 0.75;  // slower than this fraction of the fastest worker's pace
+
+// A worker's pace: tasks per busy second of one slot (0 until it has finished a few).
+double Pace(const WorkerRecord& w) {
+  return w.tasks >= 2 && w.busy_us > 0 ? w.tasks * 1e6 / static_cast<double>(w.busy_us) : 0.0;
+}
 
 }  // namespace
 
@@ -96,13 +102,18 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
   double task_s = sched.median_task_seconds();  // once per turn: it sorts recent times
   double depth = Depth(task_s);
   uint64_t unfinished = sched.total() - sched.done_count() - sched.failed_count();
-  // The tail (kTailSlots): no more than a task per slot, so none of the last tasks waits queued
-  // on one worker while another worker's slot is free. Only for tasks longer than
-  // kPipelineSeconds, of which a slot holds the minimum of 2: shorter ones queue
+  // The tail: a slow worker's slot gets one task at a time. Only for tasks longer
+  // than kPipelineSeconds, of which a slot holds the minimum of 2: shorter ones queue
   // ~kPipelineSeconds of work per slot anyway, and a round trip per task for the last 2 x 2,048
   // per slot cost a 10,000-task sum 3x its time.
-  bool long_tasks = task_s > kPipelineSeconds;
-  if (long_tasks && unfinished < kTailSlots * slots) depth = 1;
+  const bool tail = task_s > kPipelineSeconds && unfinished < slots * depth + slots;
+  double fastest = 0;
+  for (const auto& [id, w] : s_.workers.all()) {
+    if (w.alive && !w.standby) fastest = std::max(fastest, Pace(w));
+  }
+  auto depth_of = [&](const WorkerRecord& w) {
+    return tail && Pace(w) < kSlowPace * fastest ? 1.0 : depth;
+  };
   auto window = static_cast<uint64_t>(std::ceil(static_cast<double>(slots) * depth));
   if (folding > 4 * window) return;  // the sink's disk is behind: let it catch up
   uint64_t fair_share = (unfinished + slots - 1) / slots;  // per slot: keep the tail spread
@@ -117,7 +128,7 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [used, w] : order) {
     if (!sched.HasWaiting()) break;
-    FillWorker(w->info.id, w->slots, depth, fair_share, now);
+    FillWorker(w->info.id, w->slots, depth_of(*w), fair_share, now);
   }
   // Not for a user's commands (exec): a copy would run one a second time, with its effects.
   if (s_.opt.speculate && s_.job->speculation_safe() && !sched.HasWaiting()) Speculate(now);
