@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@ namespace {
 constexpr int kWorkers = 4;
 constexpr int kTasks = 40;
 constexpr int kTaskMs = 50;
+
+std::string WorkerId(int i) {
+  std::string id = "w";
+  id += std::to_string(i);
+  return id;
+}
 
 // A worker logs "job ... started" when its first batch of tasks arrives.
 bool AnyWorkerGotTasks(const std::deque<ZfanProcess>& workers) {
@@ -37,8 +44,10 @@ TEST_CASE("workers joining one by one get no task before the last one joins", "[
   std::deque<ZfanProcess> workers;
   for (int i = 1; i <= kWorkers; ++i) {
     workers.emplace_back(std::vector<std::string>{"worker", Endpoint(port), "--slots", "1",
-                                                   "--id", "w" + std::to_string(i)});
-    const std::string joined = std::to_string(i) + " of " + std::to_string(kWorkers) + " joined";
+                                                   "--id", WorkerId(i)});
+    std::ostringstream joined_line;  // (not operator+ on to_string: gcc 12's bogus -Wrestrict)
+    joined_line << i << " of " << kWorkers << " joined";
+    const std::string joined = joined_line.str();
     if (i < kWorkers) {
       REQUIRE(WaitUntil([&] { return master.err().find(joined) != std::string::npos; },
                         std::chrono::milliseconds(20000)));
