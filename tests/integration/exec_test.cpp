@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "tests/fixtures/imgur_server.h"
 #include "tests/fixtures/process_state.h"
 #include "tests/integration/harness.h"
 
@@ -294,4 +295,42 @@ TEST_CASE("a straggling command gets no speculative copy: it runs once", "[exec]
   REQUIRE(r.exit_code == 0);
   CHECK(r.json()["tasks"]["speculated"] == 0);
   CHECK(ReadFile(dir / "1") == "run\n");
+}
+
+TEST_CASE("the seeds' other exercises are one exec line each: 20 HN items, 13 quote pages",
+          "[exec]") {
+  ImgurTestServer server;  // also serves /hn/items/ID and /quotes/N (fixtures/seed_routes.cpp)
+  REQUIRE(server.start().ok());
+  TempDir dir;
+  setenv("HN", server.url("/hn").c_str(), 1);  // --env passes them on to the workers
+  setenv("QUOTES", server.url("/quotes").c_str(), 1);
+  std::string ids;
+  for (int i = 1; i <= 20; ++i) ids += std::to_string(i) + "\n";
+  WriteFile(dir / "ids", ids);
+  RunResult items = Exec({"--inputs", dir / "ids", "-k", "--env", "HN", "--local-workers", "2",
+                          "--worker-slots", "5"},
+                         {"curl -fsS \"$HN\"/items/{}; echo"});
+  INFO("stderr: " << items.err);
+  REQUIRE(items.exit_code == 0);
+  auto lines = Lines(items.out);
+  REQUIRE(lines.size() == 20);
+  for (int i = 1; i <= 20; ++i) {  // -k: in input order
+    auto item = nlohmann::json::parse(lines[i - 1]);
+    CHECK(item["id"] == i);
+  }
+  std::string pages;
+  for (int i = 1; i <= 13; ++i) pages += std::to_string(i) + "\n";
+  WriteFile(dir / "pages", pages);
+  RunResult quotes = Exec({"--inputs", dir / "pages", "--env", "QUOTES", "--workdir", dir.path(),
+                           "--local-workers", "2"},
+                          {"curl -fsS -o quotes-{}.html \"$QUOTES\"/{}"});
+  unsetenv("HN");
+  unsetenv("QUOTES");
+  INFO("stderr: " << quotes.err);
+  REQUIRE(quotes.exit_code == 0);
+  for (int i = 1; i <= 13; ++i) {
+    std::string page = ReadFile(dir / ("quotes-" + std::to_string(i) + ".html"));
+    CHECK(page.find("page " + std::to_string(i) + "<") != std::string::npos);
+    CHECK(CountLines(page, "class=\"quote\"") == 10);
+  }
 }
