@@ -46,7 +46,8 @@ Status WriteNewFile(const std::string& path, const std::string& text, mode_t mod
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd.valid()) {
     if (errno == EEXIST) {
-      return UsageError("'" + path + "' exists; zfan keygen never replaces a key (remove it first)");
+      return UsageError("'" + path +
+                        "' exists; zfan keygen never replaces a key (remove it first)");
     }
     return IoError("cannot create '" + path + "': " + std::strerror(errno));
   }
@@ -92,9 +93,7 @@ bool IsZ85Key(const std::string& text) {
   return zmq_z85_decode(key, text.c_str()) != nullptr;
 }
 
-std::string KeyFingerprint(const std::string& public_z85) {
-  return public_z85.substr(0, 8) + "…";
-}
+std::string KeyFingerprint(const std::string& public_z85) { return public_z85.substr(0, 8) + "…"; }
 
 Result<CurveKeyPair> GenerateCurveKeyPair() {
   char pub[kZ85KeyChars + 1];
@@ -109,7 +108,7 @@ Result<CurveKeyPair> GenerateCurveKeyPair() {
 Status WriteCurveKeyPair(const std::string& prefix, const CurveKeyPair& keys) {
   const std::string pub_path = prefix + ".key";
   const std::string sec_path = pub_path + kSecretSuffix;
-  struct stat st{};
+  struct stat st {};
   for (const auto& p : {pub_path, sec_path}) {
     if (::lstat(p.c_str(), &st) == 0) {
       return UsageError("'" + p + "' exists; zfan keygen never replaces a key (remove it first)");

@@ -29,7 +29,8 @@ Result<int> ParsePort(const std::string& text) {
 
 bool IsIpLiteral(const std::string& host) {
   in6_addr buf{};
-  return inet_pton(AF_INET, host.c_str(), &buf) == 1 || inet_pton(AF_INET6, host.c_str(), &buf) == 1;
+  return inet_pton(AF_INET, host.c_str(), &buf) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &buf) == 1;
 }
 
 bool IsLoopbackAddress(const sockaddr* sa) {
@@ -45,9 +46,10 @@ bool IsLoopbackAddress(const sockaddr* sa) {
 
 std::string AddressText(const sockaddr* sa) {
   char text[INET6_ADDRSTRLEN] = {};
-  const void* addr = sa->sa_family == AF_INET
-                         ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr)
-                         : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  const void* addr =
+      sa->sa_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
   inet_ntop(sa->sa_family, addr, text, sizeof text);
   return text;
 }
@@ -157,7 +159,8 @@ Result<Endpoints> MakeBindEndpoints(const std::string& bind_addr, int port) {
   }
   if (if_nametoindex(host.c_str()) != 0) {  // an interface: bind its address, which workers use
     ep.host = InterfaceAddress(host);
-    if (ep.host.empty()) return UsageError("cannot bind '" + host + "': the interface has no address");
+    if (ep.host.empty())
+      return UsageError("cannot bind '" + host + "': the interface has no address");
     return ep;
   }
   bool loopback = false;

@@ -48,8 +48,8 @@ struct JobState {
         trace(!o.trace.empty(), Clock::now()) {}
 
   // A task that will not be tried again: the job hears of it, the report and the joblog show it.
-  void FailedForGood(jobs::TaskId id, const std::string& worker, uint32_t attempts,
-                     double seconds, const jobs::TaskOutcome& o) {
+  void FailedForGood(jobs::TaskId id, const std::string& worker, uint32_t attempts, double seconds,
+                     const jobs::TaskOutcome& o) {
     job->failed(id, o);
     report.failures.push_back({job->describe(id), o.error, o.detail, attempts});
     joblog.Write(id, worker, attempts, 0, seconds, o.error, o.detail);

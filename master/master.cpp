@@ -12,6 +12,8 @@
 #include <iostream>
 #include <random>
 
+#include "common/signals.h"
+#include "common/wire.h"
 #include "master/dispatcher.h"
 #include "master/job_state.h"
 #include "master/local_workers.h"
@@ -20,8 +22,6 @@
 #include "master/progress.h"
 #include "master/sink.h"
 #include "master/standby.h"
-#include "common/signals.h"
-#include "common/wire.h"
 
 namespace zfan::master {
 namespace {
@@ -156,8 +156,8 @@ Status MasterLoop::StartLocalWorkers() {
   }
   if (!opt_.curve_secret.empty()) {
     // Our own workers authenticate with the master's key pair, which the allowlist always holds.
-    args.insert(args.end(), {"--curve-secret", opt_.curve_secret, "--master-key",
-                             opt_.curve_secret});
+    args.insert(args.end(),
+                {"--curve-secret", opt_.curve_secret, "--master-key", opt_.curve_secret});
   }
   return local_.Start(opt_.local_workers, sockets_.LocalEndpoint(), std::move(args));
 }
@@ -201,7 +201,8 @@ Status MasterLoop::SettleStandby() {
   auto deadline = Clock::now() + Millis(static_cast<int64_t>(opt_.wait_timeout_s * 1000));
   while (!standby_.Settled()) {
     if (Clock::now() > deadline) {
-      return {ErrorCode::kTimeout, "workers told to stand by did not confirm within --wait-timeout"};
+      return {ErrorCode::kTimeout,
+              "workers told to stand by did not confirm within --wait-timeout"};
     }
     if (StopSignalsReceived() > 0) return {ErrorCode::kInterrupted, "interrupted while waiting"};
     PublishStandby(Clock::now(), Millis(200));
@@ -362,8 +363,9 @@ Status MasterLoop::Prepare() {
 
 ExitCode MasterLoop::Run() {
   if (opt_.use_workers > std::max(opt_.expect_workers, opt_.local_workers)) {
-    PrintError(UsageError("--use-workers N needs --expect-workers (or --local-workers) of at "
-                          "least N: the master waits for them all, then puts the rest on standby"));
+    PrintError(
+        UsageError("--use-workers N needs --expect-workers (or --local-workers) of at "
+                   "least N: the master waits for them all, then puts the rest on standby"));
     return ExitCode::kUsage;
   }
   InstallStopSignalHandlers();

@@ -96,9 +96,8 @@ Status MasterSockets::BindOne(zmq::socket_t& socket, const std::string& url) {
     socket.bind(url);
   } catch (const zmq::error_t& e) {
     if (e.num() == EADDRINUSE) {
-      return IoError(
-          "port " + url.substr(url.rfind(':') + 1) +
-          " is in use (zfan needs PORT, PORT+1 and PORT+2): choose another with --port");
+      return IoError("port " + url.substr(url.rfind(':') + 1) +
+                     " is in use (zfan needs PORT, PORT+1 and PORT+2): choose another with --port");
     }
     return IoError("cannot bind " + url + ": " + e.what());
   }
@@ -150,10 +149,11 @@ std::string MasterSockets::JoinInstructions() const {
   if (!keys_) return "start workers elsewhere with:  " + command;
   const std::string master_key = PublicCertificatePathFor(opt_->curve_secret);
   return "start workers elsewhere with:  " + command +
-         " --curve-secret WORKER.key_secret --master-key " + master_key +
-         "\n  (copy " + master_key + " to the worker; make its key with `zfan keygen --out WORKER`"
-         " and add the printed public key to " + opt_->authorized_workers + ", then kill -HUP " +
-         std::to_string(getpid()) + ")";
+         " --curve-secret WORKER.key_secret --master-key " + master_key + "\n  (copy " +
+         master_key +
+         " to the worker; make its key with `zfan keygen --out WORKER`"
+         " and add the printed public key to " +
+         opt_->authorized_workers + ", then kill -HUP " + std::to_string(getpid()) + ")";
 }
 
 }  // namespace zfan::master

@@ -108,21 +108,21 @@ nlohmann::json ReportJson(const JobReport& r, const WorkerRegistry& workers,
 void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& workers) {
   char line[256];
   std::snprintf(line, sizeof line, "%-24s %-16s %8s %6s %10s %9s %9s %6s %6s %9s\n", "worker",
-                "host", "pid", "slots", "tasks", "tasks/s", "busy_s", "share", "util",
-                "failures");
+                "host", "pid", "slots", "tasks", "tasks/s", "busy_s", "share", "util", "failures");
   out << line;
   const double all_busy_s = CheckTiming(r, workers).busy_s;
   for (const auto& [id, w] : workers.all()) {
-    std::string name =
-        id + (w.standby ? " (standby)" : w.alive ? "" : w.left ? " (left)" : " (dead)");
+    std::string name = id + (w.standby ? " (standby)"
+                             : w.alive ? ""
+                             : w.left  ? " (left)"
+                                       : " (dead)");
     const double busy_s = w.busy_us / 1e6;
-    std::snprintf(line, sizeof line,
-                  "%-24s %-16s %8u %6u %10llu %9.1f %9.2f %5.0f%% %5.0f%% %9llu\n", name.c_str(),
-                  w.info.host.c_str(), w.info.pid, w.slots,
-                  static_cast<unsigned long long>(w.tasks),
-                  r.elapsed_s > 0 ? w.tasks / r.elapsed_s : 0.0, busy_s,
-                  all_busy_s > 0 ? 100 * busy_s / all_busy_s : 0.0,
-                  100 * Utilisation(w, r.elapsed_s), static_cast<unsigned long long>(w.failures));
+    std::snprintf(
+        line, sizeof line, "%-24s %-16s %8u %6u %10llu %9.1f %9.2f %5.0f%% %5.0f%% %9llu\n",
+        name.c_str(), w.info.host.c_str(), w.info.pid, w.slots,
+        static_cast<unsigned long long>(w.tasks), r.elapsed_s > 0 ? w.tasks / r.elapsed_s : 0.0,
+        busy_s, all_busy_s > 0 ? 100 * busy_s / all_busy_s : 0.0, 100 * Utilisation(w, r.elapsed_s),
+        static_cast<unsigned long long>(w.failures));
     out << line;
   }
   out << "job " << r.job << ": " << r.done << "/" << r.total << " tasks done";

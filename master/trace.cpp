@@ -56,11 +56,11 @@ void TraceRecorder::Received(const std::string& worker, uint64_t task, uint64_t 
   // The worker's own clock is not ours: it ran for busy_us right before its result came back.
   const int64_t ended = received;
   const int64_t started = std::max(match->sent_us, ended - static_cast<int64_t>(busy_us));
-  nlohmann::json args = {{"task", task},           {"attempt", match->attempt},
-                         {"worker", worker},       {"outcome", outcome},
-                         {"sent_us", match->sent_us}, {"taken_us", match->taken_us},
-                         {"started_us", started},  {"ended_us", ended},
-                         {"received_us", received}, {"busy_us", busy_us}};
+  nlohmann::json args = {
+      {"task", task},          {"attempt", match->attempt}, {"worker", worker},
+      {"outcome", outcome},    {"sent_us", match->sent_us}, {"taken_us", match->taken_us},
+      {"started_us", started}, {"ended_us", ended},         {"received_us", received},
+      {"busy_us", busy_us}};
   Add({"task " + std::to_string(task), worker, match->sent_us, received - match->sent_us,
        args.dump()});
   attempts.erase(match);
@@ -87,18 +87,24 @@ Status TraceRecorder::Write(const std::string& path, TimePoint end) const {
   out << "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"dropped_events\":" << dropped_
       << "},\"traceEvents\":[\n";
   bool first = true;
-  auto sep = [&] { out << (first ? "" : ",\n"); first = false; };
+  auto sep = [&] {
+    out << (first ? "" : ",\n");
+    first = false;
+  };
   for (const auto& [name, tid] : tids) {
     sep();
-    out << nlohmann::json{{"ph", "M"}, {"name", "thread_name"}, {"pid", 1}, {"tid", tid},
-                          {"args", {{"name", name}}}}.dump();
+    out << nlohmann::json{{"ph", "M"},
+                          {"name", "thread_name"},
+                          {"pid", 1},
+                          {"tid", tid},
+                          {"args", {{"name", name}}}}
+               .dump();
   }
   for (const auto& e : events_) {
     sep();
     out << "{\"ph\":\"X\",\"pid\":1,\"tid\":" << tids.at(e.track) << ",\"ts\":" << e.ts_us
-        << ",\"dur\":" << e.dur_us << ",\"name\":" << nlohmann::json(e.name).dump()
-        << ",\"cat\":\"" << (e.track == "master" ? "master" : "task") << "\",\"args\":"
-        << e.args_json << "}";
+        << ",\"dur\":" << e.dur_us << ",\"name\":" << nlohmann::json(e.name).dump() << ",\"cat\":\""
+        << (e.track == "master" ? "master" : "task") << "\",\"args\":" << e.args_json << "}";
   }
   for (const auto& [task, attempts] : open_) {  // sent, never answered (lost with a worker)
     for (const auto& a : attempts) {

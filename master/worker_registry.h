@@ -19,10 +19,11 @@ struct WorkerRecord {
   uint64_t tasks = 0;
   uint64_t failures = 0;
   uint64_t busy_us = 0;
-  uint64_t peak_held = 0;  // most tasks it held at once (running or queued there): the pipeline depth
+  uint64_t peak_held =
+      0;  // most tasks it held at once (running or queued there): the pipeline depth
   uint32_t deaths = 0;
-  bool standby = false;            // told to sit this job out (--use-workers)
-  bool standing_by = false;        // ... and it confirmed it left the tasks socket
+  bool standby = false;      // told to sit this job out (--use-workers)
+  bool standing_by = false;  // ... and it confirmed it left the tasks socket
 };
 
 class WorkerRegistry {

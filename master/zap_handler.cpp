@@ -11,7 +11,7 @@ namespace zfan::master {
 namespace {
 
 const char* const kZapEndpoint = "inproc://zeromq.zap.01";  // fixed by RFC 27
-constexpr int kPollMs = 100;                                 // how soon the thread sees stop_
+constexpr int kPollMs = 100;                                // how soon the thread sees stop_
 constexpr size_t kMaxLoggedPeers = 1000;  // beyond this, refusals are only counted
 
 std::string Z85(const std::string& binary_key) {
@@ -89,8 +89,8 @@ void ZapHandler::Answer(zmq::socket_t& socket) {
                    address, key.empty() ? "(none)" : KeyFingerprint(key));
     }
   }
-  const std::string reply[] = {"1.0", request_id, ok ? "200" : "400",
-                               ok ? "OK" : "key not authorized", ok ? key : "", ""};
+  const std::string reply[] = {
+      "1.0", request_id, ok ? "200" : "400", ok ? "OK" : "key not authorized", ok ? key : "", ""};
   for (size_t i = 0; i < std::size(reply); ++i) {
     socket.send(zmq::buffer(reply[i]),
                 i + 1 < std::size(reply) ? zmq::send_flags::sndmore : zmq::send_flags::none);

@@ -34,8 +34,8 @@ class ZapHandler {
 
   zmq::socket_t socket_;
   mutable std::mutex mu_;
-  AuthorizedWorkers allowed_;                               // GUARDED_BY(mu_)
-  std::set<std::pair<std::string, std::string>> logged_;   // (key, address); serve thread only
+  AuthorizedWorkers allowed_;                             // GUARDED_BY(mu_)
+  std::set<std::pair<std::string, std::string>> logged_;  // (key, address); serve thread only
   std::atomic<uint64_t> refused_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -18,16 +18,16 @@ namespace zfan::proto {
 inline constexpr uint32_t kProtocolVersion = 1;
 
 enum class MsgType : uint8_t {
-  kHello = 1,      // worker -> master: I exist
-  kHeartbeat = 2,  // worker -> master: still alive, with the ids I hold
-  kTaken = 3,      // worker -> master: these task ids reached me
-  kResult = 4,     // worker -> master: outcomes (success and typed failure alike)
-  kBye = 5,        // worker -> master: leaving, these ids are handed back
-  kTasks = 6,      // master -> worker: a batch of tasks of one job
-  kStop = 7,       // master -> workers (control): job over, drop what you hold of it
-  kShutdown = 8,   // master -> workers (control): exit
-  kStarted = 9,    // worker -> master: these retried tasks started, each running alone
-  kStandby = 10,   // master -> workers (control): these workers sit the job out (repeated)
+  kHello = 1,        // worker -> master: I exist
+  kHeartbeat = 2,    // worker -> master: still alive, with the ids I hold
+  kTaken = 3,        // worker -> master: these task ids reached me
+  kResult = 4,       // worker -> master: outcomes (success and typed failure alike)
+  kBye = 5,          // worker -> master: leaving, these ids are handed back
+  kTasks = 6,        // master -> worker: a batch of tasks of one job
+  kStop = 7,         // master -> workers (control): job over, drop what you hold of it
+  kShutdown = 8,     // master -> workers (control): exit
+  kStarted = 9,      // worker -> master: these retried tasks started, each running alone
+  kStandby = 10,     // master -> workers (control): these workers sit the job out (repeated)
   kStandingBy = 11,  // worker -> master: I left the tasks socket for this job
 };
 

@@ -105,6 +105,22 @@ std::optional<std::pair<std::string, std::string>> FittedCurve(const ScalingFit&
   return std::nullopt;
 }
 
+// Lab machines are rarely equal: each one's pace at each count (the last timed run).
+void PrintWorkerRates(std::ostream& out, const Study& study) {
+  out << "\nper worker (last run at each count):\n";
+  char line[256];
+  for (size_t i = 0; i < study.counts.size() && i < study.worker_rates.size(); ++i) {
+    for (const auto& w : study.worker_rates[i]) {
+      std::snprintf(line, sizeof line,
+                    "%7u  %-24s %-16s %8llu tasks %10.1f tasks/s %5.0f%% share %5.0f%% util\n",
+                    study.counts[i].workers, w.id.c_str(), w.host.c_str(),
+                    static_cast<unsigned long long>(w.tasks), w.tasks_per_s, 100 * w.busy_share,
+                    100 * w.utilisation);
+      out << line;
+    }
+  }
+}
+
 }  // namespace
 
 void PrintStudy(std::ostream& out, const Study& study) {
@@ -130,6 +146,7 @@ void PrintStudy(std::ostream& out, const Study& study) {
         << " workers: " << Format("%.2f", *study.fit.predicted_speedup) << " ("
         << PredictionModel(study.fit) << ")\n";
   }
+  if (study.external) PrintWorkerRates(out, study);
 }
 
 Json StudyJson(const Study& study) {
@@ -145,6 +162,18 @@ Json StudyJson(const Study& study) {
                        {"efficiency", c.efficiency},
                        {"karp_flatt", OrNull(c.karp_flatt)},
                        {"noisy", c.noisy}});
+  }
+  for (size_t i = 0; i < results.size() && i < study.worker_rates.size(); ++i) {
+    Json per_worker = Json::array();
+    for (const auto& w : study.worker_rates[i]) {
+      per_worker.push_back({{"id", w.id},
+                            {"host", w.host},
+                            {"tasks", w.tasks},
+                            {"tasks_per_s", w.tasks_per_s},
+                            {"busy_share", w.busy_share},
+                            {"utilisation", w.utilisation}});
+    }
+    results[i]["per_worker"] = per_worker;
   }
   const ScalingFit& f = study.fit;
   Json fit = {

@@ -72,8 +72,10 @@ Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t work
 }
 
 // Warm-up and timed runs at one count.
+// `rates` receives the last timed run's per-worker figures.
 Result<CountSample> RunCount(const ScaleOptions& o, MasterRunner& runner,
-                             std::vector<std::string> args, uint32_t workers, double work) {
+                             std::vector<std::string> args, uint32_t workers, double work,
+                             std::vector<WorkerRate>* rates) {
   AddMasterOptions(args, {"--json", "-q"});
   CountSample sample{.workers = workers, .work = work};
   for (uint32_t i = 0; i < o.warmup + o.runs; ++i) {
@@ -86,6 +88,7 @@ Result<CountSample> RunCount(const ScaleOptions& o, MasterRunner& runner,
     if (warmup) continue;
     sample.runs_s.push_back(run->elapsed_s);
     sample.tasks = run->tasks;
+    *rates = run->workers;
   }
   return sample;
 }
@@ -173,7 +176,7 @@ ExitCode RunScale(const ScaleOptions& o) {
       return ExitCodeFor(args.status());
     }
     study.commands.push_back(MasterCommand(*args));
-    auto sample = RunCount(o, *runner, *args, workers, work);
+    auto sample = RunCount(o, *runner, *args, workers, work, &study.worker_rates.emplace_back());
     if (!sample.ok()) {
       std::fprintf(stderr, "zfan: %s\n", sample.status().message().c_str());
       return runner->failure_exit_code();

@@ -37,6 +37,16 @@ struct Machine {
   std::string host;
 };
 
+// One worker's figures in a master's run: on unequal machines they tell which one is slow.
+struct WorkerRate {
+  std::string id;
+  std::string host;
+  uint64_t tasks = 0;
+  double tasks_per_s = 0;
+  double busy_share = 0;   // its part of all workers' busy time
+  double utilisation = 0;  // busy / (elapsed × its slots)
+};
+
 struct Study {
   std::string job;
   std::vector<std::string> job_args;
@@ -45,6 +55,7 @@ struct Study {
   Machine machine;
   std::vector<std::string> commands;  // the master command of each count, as a user would type it
   std::vector<CountStats> counts;
+  std::vector<std::vector<WorkerRate>> worker_rates;  // per count: the last timed run's workers
   ScalingFit fit;
 };
 

@@ -86,6 +86,17 @@ Result<MasterRun> ReadMasterSummary(const nlohmann::json& summary) {
   run.elapsed_s = summary["elapsed_s"].get<double>();
   const uint64_t replayed = count("resumed") + count("skipped");
   run.tasks = count("done") > replayed ? count("done") - replayed : 0;
+  if (summary.contains("workers") && summary["workers"].is_array()) {
+    for (const auto& w : summary["workers"]) {
+      if (!w.is_object() || w.value("standby", false)) continue;
+      run.workers.push_back({.id = w.value("id", ""),
+                             .host = w.value("host", ""),
+                             .tasks = w.value("tasks", uint64_t{0}),
+                             .tasks_per_s = w.value("tasks_per_s", 0.0),
+                             .busy_share = w.value("busy_share", 0.0),
+                             .utilisation = w.value("utilisation", 0.0)});
+    }
+  }
   return run;
 }
 

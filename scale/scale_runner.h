@@ -13,8 +13,9 @@
 namespace zfan::scale {
 
 struct MasterRun {
-  double elapsed_s = 0;  // the master's job clock: first dispatch to last result
-  uint64_t tasks = 0;    // tasks computed in this run
+  double elapsed_s = 0;             // the master's job clock: first dispatch to last result
+  uint64_t tasks = 0;               // tasks computed in this run
+  std::vector<WorkerRate> workers;  // those that took part (not on standby)
 };
 
 // What one master run reported, checked: Ok only if the job finished, every task was done and

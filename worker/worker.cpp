@@ -150,7 +150,7 @@ Status WorkerLoop::Connect() {
     return UsageError("--id must be 1 to 255 bytes (it is this worker's address at the master)");
   }
   tasks_.set(zmq::sockopt::routing_id, info_.id);
-  Tune(results_, {.send_hwm = 100000, .linger_ms = 2000});  // BYE and last results, bounded
+  Tune(results_, {.send_hwm = 100000, .linger_ms = 2000});       // BYE and last results, bounded
   Tune(control_, {.recv_hwm = 1000, .max_msg_bytes = 1 << 20});  // standby lists of many ids
   control_.set(zmq::sockopt::subscribe, "");
   for (zmq::socket_t* s : {&tasks_, &results_, &control_}) s->set(zmq::sockopt::ipv6, 1);
@@ -214,11 +214,11 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
   if (!run) {  // cannot run this job here: report each task as failed, so nothing waits on us
     std::vector<proto::ResultItem> items;
     for (const auto& t : msg.items) {
-      items.push_back(
-          {.id = t.id,
-           .error = refused ? "NOT_ALLOWED" : "UNKNOWN_JOB",
-           .detail = refused ? "worker " + info_.id + " was not started with --allow-exec"
-                             : "worker cannot run job '" + msg.job_name + "'"});
+      items.push_back({.id = t.id,
+                       .error = refused ? "NOT_ALLOWED" : "UNKNOWN_JOB",
+                       .detail = refused
+                                     ? "worker " + info_.id + " was not started with --allow-exec"
+                                     : "worker cannot run job '" + msg.job_name + "'"});
     }
     SendResults(msg.job_id, items);
     return;
@@ -334,8 +334,8 @@ void WorkerLoop::OnControl() {
 }
 
 void WorkerLoop::OnStandby(const proto::Standby& msg) {
-  bool listed = std::find(msg.worker_ids.begin(), msg.worker_ids.end(), info_.id) !=
-                msg.worker_ids.end();
+  bool listed =
+      std::find(msg.worker_ids.begin(), msg.worker_ids.end(), info_.id) != msg.worker_ids.end();
   if (listed && (!standby_ || standby_job_ != msg.job_id)) EnterStandby(msg.job_id);
   if (listed) standby_refreshed_ = Clock::now();
   if (!listed && standby_) LeaveStandby();  // left out of its job's list, or another job's

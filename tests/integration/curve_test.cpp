@@ -21,9 +21,7 @@ std::string Keygen(const TempDir& dir, const std::string& name) {
   return r.out.substr(0, 40);
 }
 
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void WriteText(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 ZfanProcess KeyedWorker(const TempDir& dir, const std::string& endpoint, const std::string& key,
                         const std::string& id, const std::string& master_key = "master") {
@@ -32,13 +30,12 @@ ZfanProcess KeyedWorker(const TempDir& dir, const std::string& endpoint, const s
                       dir / (master_key + ".key")});
 }
 
-std::vector<std::string> KeyedMaster(const TempDir& dir, int port,
-                                     std::vector<std::string> job) {
+std::vector<std::string> KeyedMaster(const TempDir& dir, int port, std::vector<std::string> job) {
   std::vector<std::string> args{"master"};
   args.insert(args.end(), job.begin(), job.end());
-  args.insert(args.end(), {"--port", std::to_string(port), "--curve-secret",
-                           dir / "master.key_secret", "--authorized-workers", dir / "allowed",
-                           "--json", "-q"});
+  args.insert(args.end(),
+              {"--port", std::to_string(port), "--curve-secret", dir / "master.key_secret",
+               "--authorized-workers", dir / "allowed", "--json", "-q"});
   return args;
 }
 
@@ -56,8 +53,7 @@ mode_t ModeOf(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("keygen writes a public and a 0600 secret certificate and never overwrites",
-          "[curve]") {
+TEST_CASE("keygen writes a public and a 0600 secret certificate and never overwrites", "[curve]") {
   TempDir dir;
   std::string pub = Keygen(dir, "w1");
   CHECK(ModeOf(dir / "w1.key") == 0644);
@@ -85,9 +81,9 @@ TEST_CASE("a listed worker gets tasks; unlisted, plaintext and misled workers ge
   auto unlisted = KeyedWorker(dir, Endpoint(port), "unlisted", "unlisted");
   auto misled = KeyedWorker(dir, Endpoint(port), "good", "misled", "other-master");
   ZfanProcess plain({"worker", Endpoint(port), "--slots", "1", "--id", "plain"});
-  auto r = RunZfan(KeyedMaster(dir, port,
-                               {"sum", "--n", "1000000", "--chunk", "1000", "--delay-ms", "1",
-                                "--expect-workers", "1"}));
+  auto r = RunZfan(KeyedMaster(
+      dir, port,
+      {"sum", "--n", "1000000", "--chunk", "1000", "--delay-ms", "1", "--expect-workers", "1"}));
   REQUIRE(r.exit_code == 0);
   auto j = r.json();
   CHECK(j["result"]["sum"] == "499999500000");
@@ -125,9 +121,9 @@ TEST_CASE("the master fails closed on a bad allowlist or an unprotected bind", "
                           dir / "master.key_secret", "--port", std::to_string(FreePortTriple())});
   CHECK(no_list.exit_code == 2);
   CHECK(no_list.err.find("--authorized-workers") != std::string::npos);
-  auto public_as_secret =
-      RunZfan({"master", "sum", "--n", "1000", "--curve-secret", dir / "master.key",
-               "--authorized-workers", dir / "allowed", "--port", std::to_string(FreePortTriple())});
+  auto public_as_secret = RunZfan({"master", "sum", "--n", "1000", "--curve-secret",
+                                   dir / "master.key", "--authorized-workers", dir / "allowed",
+                                   "--port", std::to_string(FreePortTriple())});
   CHECK(public_as_secret.exit_code == 2);
   CHECK(public_as_secret.err.find("no secret-key") != std::string::npos);
   auto open_bind = RunZfan({"master", "sum", "--n", "1000", "--bind", "0.0.0.0", "--port",
@@ -140,8 +136,8 @@ TEST_CASE("local workers run CURVE with the master's own key", "[curve]") {
   TempDir dir;
   Keygen(dir, "master");
   WriteText(dir / "allowed", Keygen(dir, "someone") + "\n");
-  auto r = RunZfan(KeyedMaster(dir, FreePortTriple(),
-                               {"primes", "--to", "1e6", "--local-workers", "2"}));
+  auto r = RunZfan(
+      KeyedMaster(dir, FreePortTriple(), {"primes", "--to", "1e6", "--local-workers", "2"}));
   REQUIRE(r.exit_code == 0);
   auto j = r.json();
   CHECK(j["result"]["count"] == 78498);
@@ -190,17 +186,18 @@ TEST_CASE("CURVE over IPv6 loopback, and --bind localhost", "[curve]") {
   WriteText(dir / "allowed", w + "\n");
   int port = FreePortTriple();
   auto worker = KeyedWorker(dir, "tcp://[::1]:" + std::to_string(port), "w", "v6");
-  auto args = KeyedMaster(dir, port, {"sum", "--n", "100000", "--chunk", "1000",
-                                      "--expect-workers", "1", "--bind", "::1"});
+  auto args = KeyedMaster(
+      dir, port,
+      {"sum", "--n", "100000", "--chunk", "1000", "--expect-workers", "1", "--bind", "::1"});
   auto r = RunZfan(args);
   REQUIRE(r.exit_code == 0);
   CHECK(r.json()["result"]["sum"] == "4999950000");
   CHECK(TasksOf(r.json(), "v6") == 100);
   StopWorkers({&worker});
 
-  auto local = RunZfan({"master", "sum", "--n", "100000", "--chunk", "1000", "--bind",
-                        "localhost", "--port", std::to_string(FreePortTriple()),
-                        "--local-workers", "1", "--json", "-q"});
+  auto local =
+      RunZfan({"master", "sum", "--n", "100000", "--chunk", "1000", "--bind", "localhost", "--port",
+               std::to_string(FreePortTriple()), "--local-workers", "1", "--json", "-q"});
   REQUIRE(local.exit_code == 0);
   CHECK(local.json()["result"]["sum"] == "4999950000");
 }

@@ -38,13 +38,13 @@ bool AnyWorkerGotTasks(const std::deque<ZfanProcess>& workers) {
 TEST_CASE("workers joining one by one get no task before the last one joins", "[clock]") {
   int port = FreePortTriple();
   ZfanProcess master({"master", "sleep", "--tasks", std::to_string(kTasks), "--ms",
-                      std::to_string(kTaskMs), "--port", std::to_string(port),
-                      "--expect-workers", std::to_string(kWorkers), "--wait-timeout", "60",
-                      "--json", "-q", "--shutdown-workers"});
+                      std::to_string(kTaskMs), "--port", std::to_string(port), "--expect-workers",
+                      std::to_string(kWorkers), "--wait-timeout", "60", "--json", "-q",
+                      "--shutdown-workers"});
   std::deque<ZfanProcess> workers;
   for (int i = 1; i <= kWorkers; ++i) {
-    workers.emplace_back(std::vector<std::string>{"worker", Endpoint(port), "--slots", "1",
-                                                   "--id", WorkerId(i)});
+    workers.emplace_back(
+        std::vector<std::string>{"worker", Endpoint(port), "--slots", "1", "--id", WorkerId(i)});
     std::ostringstream joined_line;  // (not operator+ on to_string: gcc 12's bogus -Wrestrict)
     joined_line << i << " of " << kWorkers << " joined";
     const std::string joined = joined_line.str();

@@ -189,7 +189,16 @@ TEST_CASE("scale --external runs the study on connected workers, the rest on sta
   auto j = nlohmann::json::parse(ReadFile(dir / "ext.json"));
   CHECK(j["external"] == true);
   REQUIRE(j["results"].size() == 3);
-  for (const auto& result : j["results"]) CheckResult(result, 1);
+  for (const auto& result : j["results"]) {
+    CheckResult(result, 1);
+    // Only the N workers in use report, each with its own pace (unequal lab machines).
+    REQUIRE(result["per_worker"].size() == result["workers"].get<size_t>());
+    for (const auto& w : result["per_worker"]) {
+      CHECK(w["tasks"].get<uint64_t>() > 0);
+      CHECK(w["tasks_per_s"].get<double>() > 0);
+    }
+  }
+  CHECK(r.out.find("per worker (last run at each count):") != std::string::npos);
   std::string md = ReadFile(dir / "ext.md");
   CHECK(CountLines(md, "--expect-workers 4 --use-workers 2`") == 1);
   CHECK(md.find("--local-workers") == std::string::npos);

@@ -39,8 +39,8 @@ TEST_CASE("only N of the connected workers get tasks at each step of a study", "
   std::deque<ZfanProcess> workers;
   for (int i = 1; i <= 4; ++i) {
     workers.emplace_back(std::vector<std::string>{"worker", Endpoint(port), "--slots", "1", "--id",
-                                                   "lab" + std::to_string(i), "--heartbeat-ms",
-                                                   "200"});
+                                                  "lab" + std::to_string(i), "--heartbeat-ms",
+                                                  "200"});
   }
   for (int use : {1, 2, 4}) {
     auto r = RunZfan({"master", "sleep", "--tasks", "24", "--ms", "20", "--port",

@@ -32,9 +32,9 @@ TEST_CASE("a worker four times slower gets clearly fewer tasks", "[unequal]") {
   std::optional<ScopedEnv> slow_env(std::in_place, "ZFAN_SLOW_FACTOR", "4");
   ZfanProcess slow(WorkerArgs(port, "slow"));
   slow_env.reset();
-  auto r = RunZfan({"master", "sleep", "--tasks", "40", "--ms", "20", "--port",
-                    std::to_string(port), "--expect-workers", "2", "--no-speculate", "--json",
-                    "-q"});
+  auto r =
+      RunZfan({"master", "sleep", "--tasks", "40", "--ms", "20", "--port", std::to_string(port),
+               "--expect-workers", "2", "--no-speculate", "--json", "-q"});
   REQUIRE(r.exit_code == 0);
   auto j = r.json();
   CHECK(j["result"]["completed"] == 40);

@@ -1,11 +1,12 @@
 // CURVE key files (common/curve_keys) and the master's allowlist (master/authorized_workers).
+#include "common/curve_keys.h"
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "common/curve_keys.h"
 #include "master/authorized_workers.h"
 
 namespace fs = std::filesystem;
@@ -68,8 +69,8 @@ TEST_CASE("the allowlist reads keys, names and comments, and fails closed", "[cu
   auto b = zfan::GenerateCurveKeyPair();
   REQUIRE(a.ok());
   REQUIRE(b.ok());
-  Write(dir / "ok", "# lab\n" + a->public_z85 + "  lab-1 (room 2)\n\n  " + b->public_z85 +
-                        "   # no name\n");
+  Write(dir / "ok",
+        "# lab\n" + a->public_z85 + "  lab-1 (room 2)\n\n  " + b->public_z85 + "   # no name\n");
   auto list = LoadAuthorizedWorkers(dir / "ok");
   REQUIRE(list.ok());
   CHECK(list->names_by_key.size() == 2);
