@@ -40,25 +40,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
 fail() {
   echo "FAIL: $*"
-  for log in "$work"/munge/munged.log "$work"/slurm/slurmctld.log "$work"/slurm/slurmd.log; do
-    [[ -f $log ]] && { echo "--- last lines of ${log##*/}"; tail -n 15 "$log"; }
-  done
+  tail_logs 15 "$work"/munge/munged.log "$work"/slurm/slurmctld.log "$work"/slurm/slurmd.log
   exit 1
 }
 pass() { echo "PASS: $*"; }
 
 for tool in munged munge unmunge slurmctld slurmd sbatch sinfo scancel squeue setpriv; do
   command -v "$tool" >/dev/null ||
-    skip "$tool not found (Debian: apt-get install slurm-wlm munge; scripts/install-deps.sh)"
+    skip_test "$tool not found (Debian: apt-get install slurm-wlm munge; scripts/install-deps.sh)"
 done
-(($(id -u) == 0)) || skip "starting slurmd and munged as another user needs root"
-id munge >/dev/null 2>&1 || skip "no munge user (the munge package creates it)"
+(($(id -u) == 0)) || skip_test "starting slurmd and munged as another user needs root"
+id munge >/dev/null 2>&1 || skip_test "no munge user (the munge package creates it)"
 node=$(hostname -s)
 
 # munged runs as the munge user and insists that its key, socket and log directories belong to
@@ -75,7 +69,7 @@ setpriv --reuid=munge --regid=munge --init-groups -- munged -F --key-file="$work
 daemon_pids+=($!)
 munge_ok() { munge -n -S "$socket" 2>/dev/null | unmunge -S "$socket" >/dev/null 2>&1; }
 if ! wait_until 10 munge_ok; then
-  skip "munged does not run here: $(tail -n 3 "$work/munged.err" "$work/munge/munged.log" 2>/dev/null)"
+  skip_test "munged does not run here: $(tail -n 3 "$work/munged.err" "$work/munge/munged.log" 2>/dev/null)"
 fi
 pass "munged runs as the munge user on $socket"
 
@@ -123,7 +117,7 @@ node_idle() { [[ $(sinfo -h -N -n "$node" -o %T 2>/dev/null) == idle ]]; }
 if ! wait_until 30 node_idle; then
   for pid in "${daemon_pids[@]:1}"; do
     kill -0 "$pid" 2>/dev/null ||
-      skip "a Slurm daemon exits at once here: $(tail -n 5 "$work/slurmctld.out" "$work/slurmd.out")"
+      skip_test "a Slurm daemon exits at once here: $(tail -n 5 "$work/slurmctld.out" "$work/slurmd.out")"
   done
   fail "node $node is not idle after 30 s: $(sinfo -N 2>&1)"
 fi

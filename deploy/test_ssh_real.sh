@@ -31,30 +31,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
 fail() {
   echo "FAIL: $*"
-  local log
-  for log in "$work"/remote/.zfan/*.log "$work/master.err"; do
-    [[ -f $log ]] && { echo "--- last lines of ${log##*/}"; tail -n 10 "$log"; }
-  done
+  tail_logs 10 "$work"/remote/.zfan/*.log "$work/master.err"
   exit 1
 }
 pass() { echo "PASS: $*"; }
 
 sshd=$(command -v sshd || echo /usr/sbin/sshd)
-[[ -x $sshd ]] || skip "no sshd here (Debian: apt-get install openssh-server; scripts/install-deps.sh)"
+[[ -x $sshd ]] || skip_test "no sshd here (Debian: apt-get install openssh-server; scripts/install-deps.sh)"
 if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
-  skip "no ssh client here (Debian: apt-get install openssh-client)"
+  skip_test "no ssh client here (Debian: apt-get install openssh-client)"
 fi
 user=$(id -un)
 
 # sshd: the privilege separation directory must exist (Debian's unit makes it at boot).
 if [[ ! -d /run/sshd ]]; then
-  mkdir -m 0755 /run/sshd 2>/dev/null || skip "cannot create /run/sshd, which sshd needs"
+  mkdir -m 0755 /run/sshd 2>/dev/null || skip_test "cannot create /run/sshd, which sshd needs"
 fi
 ssh-keygen -q -t ed25519 -N '' -C zfan-test-host -f "$work/host_key"
 ssh-keygen -q -t ed25519 -N '' -C zfan-test-user -f "$work/user_key"
@@ -79,12 +72,12 @@ MaxStartups 20
 LogLevel VERBOSE
 EOF
 "$sshd" -t -f "$work/sshd_config" 2>"$work/sshd-t.log" ||
-  skip "sshd refuses its configuration here: $(tail -n 2 "$work/sshd-t.log")"
+  skip_test "sshd refuses its configuration here: $(tail -n 2 "$work/sshd-t.log")"
 "$sshd" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &
 sshd_pid=$!
 if ! wait_until 10 port_open "$ssh_port"; then
   kill -0 "$sshd_pid" 2>/dev/null || sshd_pid=""
-  skip "sshd does not listen on 127.0.0.1:$ssh_port: $(tail -n 3 "$work/sshd.log")"
+  skip_test "sshd does not listen on 127.0.0.1:$ssh_port: $(tail -n 3 "$work/sshd.log")"
 fi
 
 ssh_opts=(-p "$ssh_port" -i "$work/user_key" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no

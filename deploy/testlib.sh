@@ -50,3 +50,19 @@ kill_pids_of() {
   # shellcheck disable=SC2086
   [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
 }
+
+# For the tests against real tools: ctest counts exit 77 as skipped (SKIP_RETURN_CODE).
+skip_test() {
+  echo "SKIPPED: $*"
+  exit 77
+}
+
+# The last LINES lines of each LOG that exists: what a failed test shows of its daemons.
+tail_logs() {
+  local lines=$1 log
+  shift
+  for log in "$@"; do
+    [[ -f $log ]] && { echo "--- last lines of ${log##*/}"; tail -n "$lines" "$log"; }
+  done
+  return 0
+}
