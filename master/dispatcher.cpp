@@ -33,10 +33,14 @@ Dispatcher::Dispatcher(JobState& state, zmq::socket_t& tasks)
 uint64_t Dispatcher::IdleSlots() const {
   uint64_t idle = 0;
   for (const auto& [id, w] : s_.workers.all()) {
-    size_t held = s_.sched->held_by(id);
-    if (w.alive && !w.standby && held < w.slots) idle += w.slots - held;
+    if (w.alive && !w.standby) idle += std::max<int64_t>(FreeSlots(id, w), 0);
   }
   return idle;
+}
+
+// Slots of a worker that hold none of the tasks it took (negative when it holds more).
+int64_t Dispatcher::FreeSlots(const std::string& id, const WorkerRecord& w) const {
+  return static_cast<int64_t>(w.slots) - static_cast<int64_t>(s_.sched->held_by(id));
 }
 
 // Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
@@ -144,7 +148,7 @@ void Dispatcher::Speculate(TimePoint now) {
     int64_t best_free = 0;
     for (const auto& [id, w] : s_.workers.all()) {
       if (!w.alive || w.standby || id == c.holder) continue;
-      int64_t free = static_cast<int64_t>(w.slots) - static_cast<int64_t>(s_.sched->held_by(id));
+      int64_t free = FreeSlots(id, w);
       if (!best || free > best_free) best = &w, best_free = free;
     }
     if (best) SendTo(best->info.id, {c}, now);

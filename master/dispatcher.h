@@ -34,6 +34,7 @@ class Dispatcher {
                   TimePoint now);
   void Speculate(TimePoint now);
   uint64_t IdleSlots() const;
+  int64_t FreeSlots(const std::string& id, const WorkerRecord& w) const;
 
   JobState& s_;
   zmq::socket_t& tasks_;

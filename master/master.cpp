@@ -56,6 +56,7 @@ class MasterLoop {
   Status Prepare();
   Status WaitForWorkers();
   Status SettleStandby();
+  void Publish(proto::Message msg);
   void PublishStandby(TimePoint now, Millis every);
   void Turn(Millis timeout);
   void Timers(TimePoint now);
@@ -187,10 +188,12 @@ Status MasterLoop::WaitForWorkers() {
   return Status::Ok();
 }
 
+void MasterLoop::Publish(proto::Message msg) {
+  SendFrames(sockets_.control(), proto::Encode(std::move(msg)));
+}
+
 void MasterLoop::PublishStandby(TimePoint now, Millis every) {
-  if (auto msg = standby_.Due(now, every)) {
-    SendFrames(sockets_.control(), proto::Encode(proto::Message(std::move(*msg))));
-  }
+  if (auto msg = standby_.Due(now, every)) Publish(std::move(*msg));
 }
 
 // --use-workers: the workers beyond N leave the tasks socket before the first dispatch, so that
@@ -296,11 +299,8 @@ void MasterLoop::Turn(Millis timeout) {
 // STOP tells every worker the job is over. Only --shutdown-workers makes them exit; local workers
 // are ours to stop, by signal, so that external workers stay for the next job.
 void MasterLoop::StopWorkers() {
-  auto publish = [this](const proto::Message& msg) {
-    SendFrames(sockets_.control(), proto::Encode(msg));
-  };
-  publish(proto::Stop{s_.job_id});
-  if (opt_.shutdown_workers) publish(proto::Shutdown{});
+  Publish(proto::Stop{s_.job_id});
+  if (opt_.shutdown_workers) Publish(proto::Shutdown{});
   local_.Stop();
   if (sink_ && s_.sched) sink_->ReceiveAll();  // their BYEs (none if the job never got prepared)
 }

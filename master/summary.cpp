@@ -110,7 +110,8 @@ void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& wo
   std::snprintf(line, sizeof line, "%-24s %-16s %8s %6s %10s %9s %9s %6s %6s %9s\n", "worker",
                 "host", "pid", "slots", "tasks", "tasks/s", "busy_s", "share", "util", "failures");
   out << line;
-  const double all_busy_s = CheckTiming(r, workers).busy_s;
+  const TimingCheck timing = CheckTiming(r, workers);
+  const double all_busy_s = timing.busy_s;
   for (const auto& [id, w] : workers.all()) {
     std::string name = id + (w.standby ? " (standby)"
                              : w.alive ? ""
@@ -138,7 +139,7 @@ void PrintReport(std::ostream& out, const JobReport& r, const WorkerRegistry& wo
         << HumanBytes(r.elapsed_s > 0 ? r.bytes / r.elapsed_s : 0) << "/s)\n";
   }
   if (r.auth_refused) out << r.auth_refused << " connections refused (key not authorized)\n";
-  if (TimingCheck t = CheckTiming(r, workers); !t.consistent) {
+  if (const TimingCheck& t = timing; !t.consistent) {
     std::snprintf(line, sizeof line,
                   "warning: workers report %.3f s busy, more than the %.3f s the job's clock "
                   "allows on their slots: a clock is wrong\n",
