@@ -165,26 +165,68 @@ Result<UniqueFd> OpenOutputDir(const std::string& path) {
   return dir;
 }
 
+struct PartialFile::Impl {
+  explicit Impl(TempFile t) : temp(std::move(t)) {}
+  TempFile temp;
+  int dir_fd = -1;
+};
+
+PartialFile::PartialFile(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PartialFile::PartialFile(PartialFile&&) noexcept = default;
+PartialFile& PartialFile::operator=(PartialFile&&) noexcept = default;
+PartialFile::~PartialFile() = default;
+
+Result<PartialFile> PartialFile::Create(int dir_fd, const std::string& for_name) {
+  Result<TempFile> created = TempFile::Create(dir_fd, for_name);
+  if (!created.ok()) return created.status();
+  auto impl = std::make_unique<Impl>(std::move(created).value());
+  impl->dir_fd = dir_fd;
+  PartialFile file(std::move(impl));
+  file.for_name_ = for_name;
+  return file;
+}
+
+int PartialFile::fd() const { return impl_->temp.fd(); }
+
+Status PartialFile::Append(std::string_view bytes) {
+  if (int err = WriteAll(fd(), bytes)) return FileError("write", for_name_, err);
+  return Status::Ok();
+}
+
+Status PartialFile::Truncate() {
+  if (::ftruncate(fd(), 0) != 0 || ::lseek(fd(), 0, SEEK_SET) != 0) {
+    return FileError("truncate", for_name_, errno);
+  }
+  return Status::Ok();
+}
+
+Result<WriteOutcome> PartialFile::Publish(const std::string& name) {
+  if (!IsSafeFileName(name)) {
+    return UsageError("refusing to write '" + name + "': not a single file name");
+  }
+  if (!synced_) {  // once: a name already taken leaves the closed temp file for the next try
+    if (::fsync(fd()) != 0) return FileError("fsync", name, errno);
+    // Some filesystems report deferred write errors only on close.
+    if (int err = impl_->temp.Close()) return FileError("close", name, err);
+    synced_ = true;
+  }
+  int err = RenameWithoutReplace(impl_->dir_fd, impl_->temp, name);
+  if (err == EEXIST) return WriteOutcome::kExists;
+  if (err != 0) return FileError("rename the temp file to", name, err);
+  Status synced = SyncDirectory(impl_->dir_fd, name);
+  if (!synced.ok()) return synced;
+  return WriteOutcome::kWritten;
+}
+
 Result<WriteOutcome> WriteFileAtomically(int dir_fd, const std::string& name,
                                          std::string_view bytes) {
   if (!IsSafeFileName(name)) {
     return UsageError("refusing to write '" + name + "': not a single file name");
   }
-  Result<TempFile> created = TempFile::Create(dir_fd, name);
-  if (!created.ok()) return created.status();
-  TempFile& temp = created.value();
-
-  if (int err = WriteAll(temp.fd(), bytes)) return FileError("write", name, err);
-  if (::fsync(temp.fd()) != 0) return FileError("fsync", name, errno);
-  if (int err = temp.Close()) return FileError("close", name, err);
-
-  int err = RenameWithoutReplace(dir_fd, temp, name);
-  if (err == EEXIST) return WriteOutcome::kExists;
-  if (err != 0) return FileError("rename the temp file to", name, err);
-
-  Status synced = SyncDirectory(dir_fd, name);
-  if (!synced.ok()) return synced;
-  return WriteOutcome::kWritten;
+  Result<PartialFile> file = PartialFile::Create(dir_fd, name);
+  if (!file.ok()) return file.status();
+  if (Status s = file->Append(bytes); !s.ok()) return s;
+  return file->Publish(name);
 }
 
 Result<size_t> RemoveStaleTempFiles(int dir_fd) {

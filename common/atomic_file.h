@@ -3,6 +3,7 @@
 // renamed or symlinked path cannot redirect a write elsewhere.
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,31 @@ enum class WriteOutcome {
 // removed. Errors: kUsage for an unsafe `name`, kIo otherwise ("disk full" on ENOSPC/EDQUOT).
 Result<WriteOutcome> WriteFileAtomically(int dir_fd, const std::string& name,
                                          std::string_view bytes);
+
+// A file written in pieces (a body streamed from a worker): a temp file (O_EXCL|O_NOFOLLOW) in
+// `dir_fd` until Publish() gives it its name the way WriteFileAtomically does. Removed by the
+// destructor unless published, so a body that never completes leaves nothing behind.
+class PartialFile {
+ public:
+  static Result<PartialFile> Create(int dir_fd, const std::string& for_name);
+  PartialFile(PartialFile&&) noexcept;
+  PartialFile& operator=(PartialFile&&) noexcept;
+  ~PartialFile();
+
+  Status Append(std::string_view bytes);
+  Status Truncate();  // starts the body again from its first byte
+  // fsync and close; then rename to `name` without replacing (kExists: `name` is taken, the
+  // bytes stay here for another try) and fsync the directory. No Append after the first call.
+  Result<WriteOutcome> Publish(const std::string& name);
+  int fd() const;
+
+ private:
+  struct Impl;
+  explicit PartialFile(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::string for_name_;
+  bool synced_ = false;
+};
 
 // Deletes regular files named kTempFilePrefix* in `dir_fd` left behind by a crash. Returns how many
 // were removed. REQUIRES: no other process is writing into this directory right now.

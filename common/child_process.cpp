@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,7 +32,7 @@ void RedirectTo(const std::string& path, int fd) {
 // In the child, right after fork(): tie its life to the parent's, clear the inherited signal
 // mask, redirect its output. Only async-signal-safe calls. False if the parent is already gone.
 bool PrepareChild(pid_t parent, const SpawnOptions& options) {
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  prctl(PR_SET_PDEATHSIG, options.parent_death_signal);
   if (getppid() != parent) return false;  // parent died between fork and prctl
   sigset_t none;
   sigemptyset(&none);
@@ -94,7 +95,7 @@ Result<ChildProcess> ChildProcess::Fork(const std::function<int()>& body,
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(other.pid_), status_(other.status_) {
+    : pid_(other.pid_), status_(other.status_), peak_rss_kib_(other.peak_rss_kib_) {
   other.pid_ = -1;
 }
 
@@ -103,6 +104,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     if (pid_ > 0 && !status_) Stop();
     pid_ = other.pid_;
     status_ = other.status_;
+    peak_rss_kib_ = other.peak_rss_kib_;
     other.pid_ = -1;
   }
   return *this;
@@ -119,8 +121,12 @@ void ChildProcess::Signal(int sig) const {
 std::optional<int> ChildProcess::Poll() {
   if (status_ || pid_ <= 0) return status_;
   int raw = 0;
-  pid_t r = waitpid(pid_, &raw, WNOHANG);
-  if (r == pid_) status_ = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  rusage usage{};
+  pid_t r = wait4(pid_, &raw, WNOHANG, &usage);
+  if (r == pid_) {
+    status_ = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    peak_rss_kib_ = usage.ru_maxrss;  // KiB on Linux
+  }
   return status_;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <optional>
 #include <string>
@@ -26,6 +27,10 @@ struct SpawnOptions {
   std::string stderr_path;  // empty: inherit
   std::string name;         // Fork(): the child's thread name (ps -o comm, top); empty: keep
   int keep_fd = -1;         // Fork(): a descriptor above 2 the child keeps open
+  // What the child gets when its parent dies. SIGKILL for a helper that is useless without its
+  // parent and must not linger (a local worker draining for seconds would join the next master
+  // under the same id as that master's own local worker).
+  int parent_death_signal = SIGTERM;
 };
 
 class ChildProcess {
@@ -49,6 +54,8 @@ class ChildProcess {
   std::optional<int> Poll();
   // Waits up to `timeout` for it to exit.
   std::optional<int> WaitFor(std::chrono::milliseconds timeout);
+  // Its peak resident memory (and that of the children it waited for), once it has exited.
+  std::optional<long> peak_rss_kib() const { return peak_rss_kib_; }
   // SIGTERM, wait up to `grace`, then SIGKILL; returns the exit status.
   int Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
 
@@ -56,6 +63,7 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
   pid_t pid_ = -1;
   std::optional<int> status_;
+  std::optional<long> peak_rss_kib_;
 };
 
 }  // namespace zfan

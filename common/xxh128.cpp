@@ -33,6 +33,20 @@ std::string Xxh128Hex(std::string_view bytes) {
   return Hex(XXH3_128bits(bytes.data(), bytes.size()));
 }
 
+struct Xxh128Stream::State {
+  XXH3_state_t xxh;
+};
+
+Xxh128Stream::Xxh128Stream() : state_(std::make_unique<State>()) { Reset(); }
+Xxh128Stream::~Xxh128Stream() = default;
+Xxh128Stream::Xxh128Stream(Xxh128Stream&&) noexcept = default;
+Xxh128Stream& Xxh128Stream::operator=(Xxh128Stream&&) noexcept = default;
+void Xxh128Stream::Reset() { XXH3_128bits_reset(&state_->xxh); }
+void Xxh128Stream::Update(std::string_view bytes) {
+  XXH3_128bits_update(&state_->xxh, bytes.data(), bytes.size());
+}
+std::string Xxh128Stream::Hex() const { return zfan::Hex(XXH3_128bits_digest(&state_->xxh)); }
+
 Result<std::string> Xxh128HexOfFile(const std::string& path) {
   std::unique_ptr<XXH3_state_t, StateDeleter> state(XXH3_createState());
   if (!state || XXH3_128bits_reset(state.get()) != XXH_OK) {

@@ -25,7 +25,7 @@ Status LocalWorkers::SpawnOne() {
   argv.insert(argv.end(), args_.begin(), args_.end());
   std::optional<ChildProcess> child = preforked_.Launch({argv.begin() + 1, argv.end()});
   if (!child) {
-    auto spawned = ChildProcess::Spawn(argv);
+    auto spawned = ChildProcess::Spawn(argv, {.parent_death_signal = SIGKILL});
     if (!spawned.ok()) return spawned.status();
     child = std::move(spawned).value();
   }

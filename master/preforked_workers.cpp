@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <utility>
 
 namespace zfan::master {
@@ -65,7 +66,7 @@ PreforkedWorkers::PreforkedWorkers(uint32_t count, const Entry& entry) {
           if (joined.empty()) return 0;  // not needed after all
           return entry(Split(joined));
         },
-        {.name = "zfan worker", .keep_fd = from_master});
+        {.name = "zfan worker", .keep_fd = from_master, .parent_death_signal = SIGKILL});
     if (!child.ok()) return;
     waiting_.push_back({std::move(child).value(), std::move(write_end)});
   }
