@@ -148,7 +148,7 @@ struct EncodeVisitor {
     pk.pack(m.job_id);
     pk.pack_array(m.items.size());
     for (const auto& it : m.items) {
-      pk.pack_array(7);
+      pk.pack_array(8);
       pk.pack(it.id);
       PackStr(pk, it.error);
       PackStr(pk, it.detail);
@@ -156,6 +156,7 @@ struct EncodeVisitor {
       pk.pack(it.attempts);
       pk.pack(it.busy_us);
       pk.pack(static_cast<uint8_t>((it.bulk.empty() ? 0 : 1) | (it.bulk2.empty() ? 0 : 2)));
+      pk.pack(it.streamed_bytes);
     }
   }
   void operator()(const Bye& m) { PackIdList(MsgType::kBye, m.worker_id, m.job_id, m.handed_back); }
@@ -189,6 +190,22 @@ struct EncodeVisitor {
     pk.pack(m.job_id);
     pk.pack(static_cast<uint8_t>(m.standing_by ? 1 : 0));
   }
+  void operator()(const Body& m) {
+    PackHeader(pk, MsgType::kBody, 4);
+    PackStr(pk, m.worker_id);
+    pk.pack(m.job_id);
+    pk.pack(m.task_id);
+    pk.pack(m.offset);
+  }
+  void operator()(const CreditWanted& m) {
+    PackHeader(pk, MsgType::kCreditWanted, 2);
+    PackStr(pk, m.worker_id);
+    pk.pack(m.bytes);
+  }
+  void operator()(const Credit& m) {
+    PackHeader(pk, MsgType::kCredit, 1);
+    pk.pack(m.bytes);
+  }
 };
 
 // The bulk frames are moved into the items: an image body is not copied on its way in.
@@ -215,6 +232,9 @@ Results ReadResults(Fields& f, ReceivedFrames& frames) {
     uint32_t bulk_flags = it.u32();
     if (bulk_flags & 1) r.bulk = take_frame();
     if (bulk_flags & 2) r.bulk2 = take_frame();
+    if (items.ptr[k].via.array.size > 7) r.streamed_bytes = it.u64();
+    if (r.streamed_bytes > 0 && !r.bulk.empty())
+      throw DecodeError("result item: both a bulk frame and streamed bytes");
     m.items.push_back(std::move(r));
   }
   if (next_frame != frames.size()) throw DecodeError("result: unexpected extra frames");
@@ -260,7 +280,7 @@ Message ReadMessage(const msgpack::object& root, ReceivedFrames& frames) {
   // Checked before the cast: 257 must not wrap to 1 (HELLO).
   if (raw_type > UINT8_MAX) throw DecodeError("unknown message type " + std::to_string(raw_type));
   auto type = static_cast<MsgType>(raw_type);
-  bool bulk_allowed = type == MsgType::kResult;
+  const bool bulk_allowed = type == MsgType::kResult || type == MsgType::kBody;
   if (!bulk_allowed && frames.size() != 1) throw DecodeError("unexpected extra frames");
   switch (type) {
     case MsgType::kHello:
@@ -296,6 +316,23 @@ Message ReadMessage(const msgpack::object& root, ReceivedFrames& frames) {
       m.standing_by = f.u32() != 0;
       return m;
     }
+    case MsgType::kBody: {
+      Body m{f.str()};
+      m.job_id = f.u64();
+      m.task_id = f.u64();
+      m.offset = f.u64();
+      if (frames.size() != 2) throw DecodeError("body: needs exactly one piece frame");
+      if (frames[1].empty()) throw DecodeError("body: empty piece");
+      m.piece = std::move(frames[1]);
+      return m;
+    }
+    case MsgType::kCreditWanted: {
+      CreditWanted m{f.str()};
+      m.bytes = f.u64();
+      return m;
+    }
+    case MsgType::kCredit:
+      return Credit{f.u64()};
   }
   throw DecodeError("unknown message type " + std::to_string(static_cast<int>(type)));
 }
@@ -326,6 +363,12 @@ const char* MsgTypeName(MsgType t) {
       return "STANDBY";
     case MsgType::kStandingBy:
       return "STANDING_BY";
+    case MsgType::kBody:
+      return "BODY";
+    case MsgType::kCreditWanted:
+      return "CREDIT_WANTED";
+    case MsgType::kCredit:
+      return "CREDIT";
   }
   return "?";
 }
@@ -345,13 +388,17 @@ Frames Encode(Message&& msg) {
       if (!it.bulk.empty()) frames.push_back(std::move(it.bulk).TakeString());
       if (!it.bulk2.empty()) frames.push_back(std::move(it.bulk2).TakeString());
     }
+  } else if (auto* b = std::get_if<Body>(&msg)) {
+    frames.push_back(std::move(b->piece).TakeString());
   }
   return frames;
 }
 
 Frames Encode(const Message& msg) {
-  // Only a Results message has bulk worth moving; the others encode from the original.
-  if (std::holds_alternative<Results>(msg)) return Encode(Message(msg));
+  // Only RESULT and BODY carry bulk worth moving; the others encode from the original.
+  if (std::holds_alternative<Results>(msg) || std::holds_alternative<Body>(msg)) {
+    return Encode(Message(msg));
+  }
   return Frames{EncodeEnvelope(msg)};
 }
 

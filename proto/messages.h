@@ -18,17 +18,20 @@ namespace zfan::proto {
 inline constexpr uint32_t kProtocolVersion = 1;
 
 enum class MsgType : uint8_t {
-  kHello = 1,        // worker -> master: I exist
-  kHeartbeat = 2,    // worker -> master: still alive, with the ids I hold
-  kTaken = 3,        // worker -> master: these task ids reached me
-  kResult = 4,       // worker -> master: outcomes (success and typed failure alike)
-  kBye = 5,          // worker -> master: leaving, these ids are handed back
-  kTasks = 6,        // master -> worker: a batch of tasks of one job
-  kStop = 7,         // master -> workers (control): job over, drop what you hold of it
-  kShutdown = 8,     // master -> workers (control): exit
-  kStarted = 9,      // worker -> master: these retried tasks started, each running alone
-  kStandby = 10,     // master -> workers (control): these workers sit the job out (repeated)
-  kStandingBy = 11,  // worker -> master: I left the tasks socket for this job
+  kHello = 1,          // worker -> master: I exist
+  kHeartbeat = 2,      // worker -> master: still alive, with the ids I hold
+  kTaken = 3,          // worker -> master: these task ids reached me
+  kResult = 4,         // worker -> master: outcomes (success and typed failure alike)
+  kBye = 5,            // worker -> master: leaving, these ids are handed back
+  kTasks = 6,          // master -> worker: a batch of tasks of one job
+  kStop = 7,           // master -> workers (control): job over, drop what you hold of it
+  kShutdown = 8,       // master -> workers (control): exit
+  kStarted = 9,        // worker -> master: these retried tasks started, each running alone
+  kStandby = 10,       // master -> workers (control): these workers sit the job out (repeated)
+  kStandingBy = 11,    // worker -> master: I left the tasks socket for this job
+  kBody = 12,          // worker -> master: a piece of a task's large result body, as it arrives
+  kCreditWanted = 13,  // worker -> master: body bytes waiting here for credit
+  kCredit = 14,        // master -> worker (tasks socket): send this many more body bytes
 };
 
 const char* MsgTypeName(MsgType t);
@@ -68,6 +71,8 @@ struct ResultItem {
   uint64_t busy_us = 0;
   Bytes bulk;   // raw frame when non-empty
   Bytes bulk2;  // second raw frame when non-empty
+  // > 0: the body went ahead in BODY pieces of this many bytes in all (bulk is then empty).
+  uint64_t streamed_bytes = 0;
 };
 
 // Sent only for retried tasks, which a worker runs alone: if the worker then dies, the master
@@ -125,8 +130,32 @@ struct StandingBy {
   bool standing_by = true;
 };
 
+// Large bodies (downloads of big files) do not travel whole in a RESULT: the worker sends them in
+// pieces as they arrive, each within byte credit the master granted, so neither side ever holds
+// more than its byte budget. Pieces of one task come in order (one PUSH pipe); the RESULT that
+// ends the task follows its last piece and says how many bytes were streamed.
+struct Body {
+  std::string worker_id;
+  uint64_t job_id = 0;
+  uint64_t task_id = 0;
+  uint64_t offset = 0;  // where the piece starts in the body; 0 again restarts the body
+  Bytes piece;          // one raw frame
+};
+
+// "I hold `bytes` more body bytes than my credit covers." Credit belongs to the connection, not to
+// a job: a worker that reconnects starts again from none, and a dead worker's credit returns to
+// the master's pool.
+struct CreditWanted {
+  std::string worker_id;
+  uint64_t bytes = 0;
+};
+
+struct Credit {
+  uint64_t bytes = 0;
+};
+
 using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown,
-                             Standby, StandingBy>;
+                             Standby, StandingBy, Body, CreditWanted, Credit>;
 
 // Frames of one multipart message, as bytes.
 using Frames = std::vector<std::string>;

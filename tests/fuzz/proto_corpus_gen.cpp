@@ -41,6 +41,12 @@ std::vector<std::pair<std::string, Message>> Seeds() {
       {"tasks", Tasks{7, "sum", "{\"bytes\":4}", {{0, 1, std::string("\0\1\2\3", 4)}, {1, 2, ""}}}},
       {"tasks_download",
        Tasks{9, "download", "{\"thumbnails\":true}", {{0, 1, "https://i.imgur.com/a.jpg"}}}},
+      {"result_streamed", Results{"w1", 7, {{.id = 6, .result = "{}", .streamed_bytes = 1 << 21}}}},
+      {"body", Body{"w1", 7, 6, 1 << 20, std::string("\xff\xd8\xff\xe0 piece", 10)}},
+      {"credit_wanted", CreditWanted{"w1", 1 << 22}},
+      {"credit", Credit{1 << 20}},
+      {"standby", Standby{7, {"w1", "w2"}}},
+      {"standing_by", StandingBy{"w2", 7, true}},
       {"stop", Stop{7}},
       {"shutdown", Shutdown{}},
   };

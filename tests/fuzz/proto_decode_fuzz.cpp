@@ -36,8 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (decoded.status().message().empty()) __builtin_trap();
       continue;
     }
-    // Only RESULT carries extra frames.
-    if (frames.size() != 1 && !std::holds_alternative<Results>(*decoded)) __builtin_trap();
+    // Only RESULT (bodies, thumbnails) and BODY (a piece) carry extra frames.
+    const bool carries_frames =
+        std::holds_alternative<Results>(*decoded) || std::holds_alternative<Body>(*decoded);
+    if (frames.size() != 1 && !carries_frames) __builtin_trap();
     Frames encoded = Encode(*decoded);
     Result<Message> again = Decode(encoded);
     if (!again.ok()) __builtin_trap();

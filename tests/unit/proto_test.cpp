@@ -252,11 +252,52 @@ TEST_CASE("a SHUTDOWN round-trips", "[proto]") {
   CHECK(Encode(m).size() == 1);
 }
 
+TEST_CASE("a RESULT item of a streamed body carries its byte count and no bulk frame", "[proto]") {
+  Results m{"w", 9, {}};
+  m.items.push_back({.id = 4, .result = "{}", .streamed_bytes = 3'000'000'000ull});
+  const Frames frames = Encode(m);
+  CHECK(frames.size() == 1);
+  auto got = RoundTrip(m);
+  REQUIRE(got.items.size() == 1);
+  CHECK(got.items[0].streamed_bytes == 3'000'000'000ull);
+  CHECK(got.items[0].bulk.empty());
+}
+
+TEST_CASE("a BODY piece round-trips as one raw frame after its envelope", "[proto]") {
+  const std::string piece("\x00\xff piece \x01", 10);
+  Body m{"worker-1", 77, 5, 1u << 20, piece};
+  const Frames frames = Encode(m);
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[1] == piece);
+  auto got = RoundTrip(m);
+  CHECK(got.worker_id == "worker-1");
+  CHECK(got.job_id == 77);
+  CHECK(got.task_id == 5);
+  CHECK(got.offset == 1u << 20);
+  CHECK(got.piece == piece);
+}
+
+TEST_CASE("a BODY without its piece, or with an empty one, is rejected", "[proto][hostile]") {
+  Frames frames = Encode(Body{"w", 1, 2, 0, "x"});
+  CHECK_FALSE(Decode(Frames{frames[0]}).ok());
+  CHECK_FALSE(Decode(Frames{frames[0], ""}).ok());
+  CHECK_FALSE(Decode(Frames{frames[0], "x", "y"}).ok());
+}
+
+TEST_CASE("CREDIT_WANTED and CREDIT round-trip their byte counts", "[proto]") {
+  auto wanted = RoundTrip(CreditWanted{"w9", 12345});
+  CHECK(wanted.worker_id == "w9");
+  CHECK(wanted.bytes == 12345);
+  CHECK(RoundTrip(Credit{1u << 20}).bytes == 1u << 20);
+}
+
 TEST_CASE("every message type has a name", "[proto]") {
   CHECK(std::string(MsgTypeName(MsgType::kHello)) == "HELLO");
   CHECK(std::string(MsgTypeName(MsgType::kResult)) == "RESULT");
   CHECK(std::string(MsgTypeName(MsgType::kStarted)) == "STARTED");
   CHECK(std::string(MsgTypeName(MsgType::kShutdown)) == "SHUTDOWN");
+  CHECK(std::string(MsgTypeName(MsgType::kBody)) == "BODY");
+  CHECK(std::string(MsgTypeName(MsgType::kCredit)) == "CREDIT");
 }
 
 TEST_CASE("an empty frame list is rejected", "[proto][hostile]") { ExpectRejected({}); }
