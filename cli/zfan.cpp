@@ -67,6 +67,11 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
                  "seconds to wait for in-flight tasks on Ctrl-C")
       ->capture_default_str();
   cmd.add_option("--progress-interval", o.progress_interval_s, "seconds between progress lines");
+  cmd.add_option("--max-inflight-bytes", o.max_inflight_bytes,
+                 "bytes of streamed bodies between workers and disk at most (256M, 1G, ...)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1} << 20, UINT64_MAX))
+      ->capture_default_str();
   cmd.add_flag("--insecure", o.insecure, "allow binding a non-loopback address without CURVE");
   cmd.add_option("--curve-secret", o.curve_secret,
                  "the master's PREFIX.key_secret (zfan keygen): CURVE on all sockets");

@@ -35,7 +35,20 @@ struct TaskOutcome {
   Bytes bulk2;            // a second raw payload (a thumbnail); may be empty
   uint32_t attempts = 1;  // tries made inside the worker (download retries)
   uint64_t busy_us = 0;   // time the worker spent on it
+  // Large bodies go ahead in pieces (see BodyPiece); the outcome then only says how many bytes
+  // were streamed, and `bulk` is empty.
+  uint64_t streamed_bytes = 0;
+  std::string worker;  // who sent it (set by the master)
   bool ok() const { return error.empty(); }
+};
+
+// A piece of a task's large result body, sent while the task still runs so that no one holds
+// a whole large body. Pieces of a task come in order; `offset` 0 again restarts the body (a
+// server that ignored a Range request sent it from its start).
+struct BodyPiece {
+  TaskId id = 0;
+  uint64_t offset = 0;
+  Bytes bytes;
 };
 
 // Master side of a job. Called only from the master's event loop thread.
@@ -70,6 +83,19 @@ class MasterJob {
   };
   virtual std::vector<FoldDone> poll_folds() { return {}; }
   virtual void wait_folds() {}  // blocks until every queued fold is done
+  // Streamed bodies (BodyPiece): the job takes each piece from `worker` (it may write it on a
+  // thread of its own) and folds the outcome with streamed_bytes > 0 only if every piece arrived
+  // whole. A non-ok Status drops the piece and fails that stream.
+  virtual Status accept_piece(const std::string& /*worker*/, BodyPiece /*piece*/) {
+    return ProtocolError("this job does not take streamed bodies");
+  }
+  // The body `worker` was streaming for `id` will not be completed (the task failed, the worker
+  // died, or another copy won): whatever was written of it goes.
+  virtual void drop_stream(const std::string& /*worker*/, TaskId /*id*/) {}
+  virtual void drop_streams_of(const std::string& /*worker*/) {}
+  // Bytes of accepted pieces the job has written (or dropped) since the last call: the master's
+  // byte budget gets them back.
+  virtual uint64_t poll_piece_bytes_released() { return 0; }
   // Tasks the job found already done during prepare() (files on disk from an earlier run), with
   // the result to journal for each.
   virtual std::vector<std::pair<TaskId, std::string>> done_before_start() const { return {}; }
@@ -149,6 +175,13 @@ class TaskRunner {
   virtual void submit(TaskSpec task) = 0;
   // Drops queued (not started) tasks and returns their ids, for BYE / STOP.
   virtual std::vector<TaskId> drain_queued() = 0;
+  // Where a runner that streams large bodies sends their pieces (in order, each task's before its
+  // outcome; from any thread). Called once, before the first submit(); a runner that never
+  // streams ignores it.
+  virtual void stream_pieces_to(std::function<void(BodyPiece)> /*sink*/) {}
+  // The worker sent `bytes` of this runner's pieces on to the master: they no longer count
+  // against the runner's buffer.
+  virtual void pieces_sent(uint64_t /*bytes*/) {}
 };
 
 // A plain function run on a pool of threads: how CPU jobs run a task.

@@ -56,6 +56,22 @@ double Dispatcher::Depth(double median_task_s) const {
   return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
 }
 
+Dispatcher::Sent Dispatcher::SendMessageTo(const std::string& worker, proto::Message msg) {
+  WireFrames frames = proto::Encode(std::move(msg));
+  frames.insert(frames.begin(), worker);  // the ROUTER's address frame: the worker's routing id
+  try {
+    if (!SendFrames(tasks_, std::move(frames), /*dontwait=*/true)) return Sent::kFull;
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return Sent::kUnreachable;  // not connected (yet, or any more)
+  }
+  return Sent::kOk;
+}
+
+bool Dispatcher::SendCredit(const std::string& worker, uint64_t bytes) {
+  return SendMessageTo(worker, proto::Credit{bytes}) == Sent::kOk;
+}
+
 Dispatcher::Sent Dispatcher::SendTo(const std::string& worker, const std::vector<Dispatch>& batch,
                                     TimePoint now) {
   proto::Tasks msg{.job_id = s_.job_id, .job_name = s_.job->name(), .params_json = params_json_};
@@ -65,14 +81,7 @@ Dispatcher::Sent Dispatcher::SendTo(const std::string& worker, const std::vector
     avg_payload_bytes_ = (7 * avg_payload_bytes_ + t.payload.size()) / 8;
     msg.items.push_back({d.id, d.attempt, std::move(t.payload)});
   }
-  WireFrames frames = proto::Encode(proto::Message(std::move(msg)));
-  frames.insert(frames.begin(), worker);  // the ROUTER's address frame: the worker's routing id
-  try {
-    if (!SendFrames(tasks_, std::move(frames), /*dontwait=*/true)) return Sent::kFull;
-  } catch (const zmq::error_t& e) {
-    if (e.num() != EHOSTUNREACH) throw;
-    return Sent::kUnreachable;  // not connected (yet, or any more)
-  }
+  if (Sent sent = SendMessageTo(worker, std::move(msg)); sent != Sent::kOk) return sent;
   ++s_.report.batches;
   s_.clock.Dispatched(now);
   for (const auto& d : batch) s_.trace.Sent(d.id, d.attempt, now);
@@ -82,7 +91,10 @@ Dispatcher::Sent Dispatcher::SendTo(const std::string& worker, const std::vector
 bool Dispatcher::FillWorker(const std::string& id, uint32_t slots, double depth,
                             uint64_t fair_share, TimePoint now) {
   Scheduler& sched = *s_.sched;
-  auto credit = static_cast<uint64_t>(std::ceil(slots * depth));
+  // Never more than its share of what is left: with fewer tasks than the workers' credit (100
+  // large files, 2 workers of 64 slots), the first worker filled would otherwise take them all.
+  auto credit = std::min(static_cast<uint64_t>(std::ceil(slots * depth)),
+                         std::max<uint64_t>(fair_share * slots, 1));
   // Half the worker's credit per batch: it works on one batch while the next waits in its pipe.
   uint64_t per_batch = std::max<uint64_t>({credit / 2, 1});
   per_batch = std::min<uint64_t>(per_batch, std::max<uint64_t>(fair_share * slots, 1));

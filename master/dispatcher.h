@@ -23,12 +23,15 @@ class Dispatcher {
   bool is_open() const { return open_; }
   // Sends while the window has room. `folding` = tasks done whose fold is not yet durable.
   void Fill(TimePoint now, size_t folding);
+  // Byte credit for a worker's body pieces (see BodyCredit); false if it could not be sent now.
+  bool SendCredit(const std::string& worker, uint64_t bytes);
   // Tasks each slot should hold for tasks of this median length (see dispatcher.cpp).
   double Depth(double median_task_s) const;
 
  private:
   enum class Sent { kOk, kFull, kUnreachable };
   Sent SendTo(const std::string& worker, const std::vector<Dispatch>& batch, TimePoint now);
+  Sent SendMessageTo(const std::string& worker, proto::Message msg);
   // Fills one worker's credit; false if it cannot take more now (its pipe is full or gone).
   bool FillWorker(const std::string& id, uint32_t slots, double depth, uint64_t fair_share,
                   TimePoint now);

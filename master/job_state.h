@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "jobs/job.h"
 #include "jobs/registry.h"
+#include "master/body_credit.h"
 #include "master/joblog.h"
 #include "master/journal.h"
 #include "master/master.h"
@@ -45,7 +46,8 @@ struct JobState {
         entry(jobs::FindJob(job->name())),
         opt(o),
         job_id(id),
-        trace(!o.trace.empty(), Clock::now()) {}
+        trace(!o.trace.empty(), Clock::now()),
+        body_credit(o.max_inflight_bytes) {}
 
   // A task that will not be tried again: the job hears of it, the report and the joblog show it.
   void FailedForGood(jobs::TaskId id, const std::string& worker, uint32_t attempts, double seconds,
@@ -53,6 +55,12 @@ struct JobState {
     job->failed(id, o);
     report.failures.push_back({job->describe(id), o.error, o.detail, attempts});
     joblog.Write(id, worker, attempts, 0, seconds, o.error, o.detail);
+  }
+
+  // A worker died or left: the body it was streaming goes, its unused byte credit returns.
+  void StreamsGone(const std::string& worker) {
+    job->drop_streams_of(worker);
+    body_credit.Gone(worker);
   }
 
   std::unique_ptr<jobs::MasterJob> job;
@@ -66,6 +74,7 @@ struct JobState {
   JobReport report;
   JobClock clock;
   TraceRecorder trace;
+  BodyCredit body_credit;
 };
 
 }  // namespace zfan::master

@@ -59,6 +59,7 @@ class MasterLoop {
   void Publish(proto::Message msg);
   void PublishStandby(TimePoint now, Millis every);
   void Turn(Millis timeout);
+  void GrantBodyCredit();
   void Timers(TimePoint now);
   void ExpireDeadWorkers(TimePoint now);
   void ReloadAuthorizedWorkers();
@@ -170,15 +171,15 @@ Status MasterLoop::WaitForWorkers() {
   if (expected == 0) return Status::Ok();
   auto deadline = Clock::now() + Millis(static_cast<int64_t>(opt_.wait_timeout_s * 1000));
   size_t shown = SIZE_MAX;
-  while (s_.workers.alive_count() < expected) {
-    if (s_.workers.alive_count() != shown && opt_.expect_workers > 0) {
-      shown = s_.workers.alive_count();
+  while (s_.workers.greeted_count() < expected) {
+    if (s_.workers.greeted_count() != shown && opt_.expect_workers > 0) {
+      shown = s_.workers.greeted_count();
       std::fprintf(stderr, "waiting for workers: %zu of %u joined (timeout %.0f s)\n", shown,
                    expected, opt_.wait_timeout_s);
     }
     if (Clock::now() > deadline) {
       return {ErrorCode::kTimeout,
-              "only " + std::to_string(s_.workers.alive_count()) + " of " +
+              "only " + std::to_string(s_.workers.greeted_count()) + " of " +
                   std::to_string(expected) + " workers joined within --wait-timeout " +
                   std::to_string(static_cast<int>(opt_.wait_timeout_s)) + " s"};
     }
@@ -218,6 +219,7 @@ void MasterLoop::ExpireDeadWorkers(TimePoint now) {
   for (const auto& id : s_.workers.ExpireSilent(now)) {
     size_t held = s_.sched->held_by(id);
     auto failed = s_.sched->OnWorkerDead(id);
+    s_.StreamsGone(id);
     const WorkerRecord* w = s_.workers.Find(id);
     spdlog::warn("worker {} ({} pid {}) silent for 3 heartbeats: declared dead, {} tasks requeued",
                  id, w ? w->info.host : "?", w ? w->info.pid : 0, held - failed.size());
@@ -251,6 +253,7 @@ void MasterLoop::ReloadAuthorizedWorkers() {
     if (!w.alive || !removed.count(sink_->KeyOf(id))) continue;
     size_t held = s_.sched->held_by(id);
     s_.workers.MarkLeft(id);
+    s_.StreamsGone(id);
     s_.sched->OnWorkerLeft(id, {});
     spdlog::warn("worker {}: its key was removed from the allowlist; {} tasks go back to the queue",
                  id, held);
@@ -287,6 +290,7 @@ void MasterLoop::Turn(Millis timeout) {
   TimePoint woke = Clock::now();
   sink_->ReceiveAll();
   sink_->CollectFolds();
+  GrantBodyCredit();
   TimePoint now = Clock::now();
   s_.trace.MasterWork("receive results", woke, now);
   Timers(now);
@@ -294,6 +298,14 @@ void MasterLoop::Turn(Millis timeout) {
   if (!s_.sched->Finished()) dispatcher_->Fill(filling, sink_->folding());
   s_.trace.MasterWork("dispatch", filling, Clock::now());
   if (Status s = s_.journal.Flush(now); !s.ok()) spdlog::error("{}", s.message());
+}
+
+// Bytes the job has written free budget for the pieces workers are waiting to send.
+void MasterLoop::GrantBodyCredit() {
+  s_.body_credit.Released(s_.job->poll_piece_bytes_released());
+  for (const auto& [worker, bytes] : s_.body_credit.Grant()) {
+    if (!dispatcher_->SendCredit(worker, bytes)) s_.body_credit.Ungrant(worker, bytes);
+  }
 }
 
 // STOP tells every worker the job is over. Only --shutdown-workers makes them exit; local workers

@@ -31,6 +31,8 @@ struct MasterOptions {
   bool speculate = true;
   bool shutdown_workers = false;
   double drain_timeout_s = 5;
+  // Bytes of streamed result bodies (large downloads) between the workers and the disk at most.
+  uint64_t max_inflight_bytes = 128ull << 20;
   double progress_interval_s = 0;  // 0 = 0.2 s on a tty, 5 s otherwise
   bool insecure = false;           // allow binding beyond loopback without CURVE
   std::string curve_secret;        // the master's PREFIX.key_secret (zfan keygen): CURVE on

@@ -5,6 +5,19 @@
 #include "common/wire.h"
 
 namespace zfan::master {
+namespace {
+
+// A fold's error may start with its typed reason ("TOO_LARGE: ..."); else it is SINK_ERROR.
+std::string TypedReason(const std::string& message) {
+  const size_t colon = message.find(':');
+  if (colon == std::string::npos || colon == 0) return "SINK_ERROR";
+  for (char c : message.substr(0, colon)) {
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return "SINK_ERROR";
+  }
+  return message.substr(0, colon);
+}
+
+}  // namespace
 
 Sink::Sink(JobState& state, zmq::socket_t& results, Admission admit)
     : s_(state), results_(results), admit_(std::move(admit)) {}
@@ -53,7 +66,11 @@ void Sink::HandleHello(const proto::WorkerInfo& info, const std::string& user_id
 
 void Sink::Handle(proto::Message& msg, const std::string& user_id) {
   TimePoint now = Clock::now();
-  if (const auto* m = std::get_if<proto::Hello>(&msg)) return HandleHello(m->worker, user_id);
+  if (const auto* m = std::get_if<proto::Hello>(&msg)) {
+    HandleHello(m->worker, user_id);
+    s_.workers.Find(m->worker.id)->greeted = true;
+    return;
+  }
   if (const auto* m = std::get_if<proto::Heartbeat>(&msg)) return HandleHello(m->worker, user_id);
   if (const auto* m = std::get_if<proto::Taken>(&msg)) {
     s_.workers.TouchId(m->worker_id, now);
@@ -70,6 +87,12 @@ void Sink::Handle(proto::Message& msg, const std::string& user_id) {
     return;
   }
   if (auto* m = std::get_if<proto::Results>(&msg)) return HandleResults(*m);
+  if (auto* m = std::get_if<proto::Body>(&msg)) return HandleBody(*m);
+  if (const auto* m = std::get_if<proto::CreditWanted>(&msg)) {
+    s_.workers.TouchId(m->worker_id, now);
+    if (s_.workers.Find(m->worker_id)) s_.body_credit.Want(m->worker_id, m->bytes);
+    return;
+  }
   if (const auto* m = std::get_if<proto::StandingBy>(&msg)) {
     s_.workers.TouchId(m->worker_id, now);
     WorkerRecord* w = s_.workers.Find(m->worker_id);
@@ -78,6 +101,7 @@ void Sink::Handle(proto::Message& msg, const std::string& user_id) {
   }
   if (const auto* m = std::get_if<proto::Bye>(&msg)) {
     s_.workers.MarkLeft(m->worker_id);
+    s_.StreamsGone(m->worker_id);
     size_t held = s_.sched->held_by(m->worker_id);
     s_.sched->OnWorkerLeft(m->worker_id,
                            m->job_id == s_.job_id ? m->handed_back : std::vector<uint64_t>{});
@@ -96,6 +120,32 @@ void Sink::HandleResults(proto::Results& r) {
   for (auto& item : r.items) HandleItem(r.worker_id, item);
 }
 
+// A piece of a body being streamed: it must come within the sender's credit; pieces of a task
+// already done (another copy won) or of another job are dropped at once.
+// A task of this job that no result has closed yet (a later one is a duplicate).
+bool Sink::StillOpen(jobs::TaskId id) const {
+  return id < s_.sched->total() && !s_.sched->IsClosed(id);
+}
+
+void Sink::HandleBody(proto::Body& body) {
+  s_.workers.TouchId(body.worker_id, Clock::now());
+  const uint64_t size = body.piece.size();
+  if (!s_.body_credit.Receive(body.worker_id, size)) {
+    return CountBadFrame(body.worker_id, "a body piece beyond the credit it was granted");
+  }
+  if (body.job_id != s_.job_id || !StillOpen(body.task_id)) {
+    s_.body_credit.Released(size);
+    if (body.job_id == s_.job_id) s_.job->drop_stream(body.worker_id, body.task_id);
+    return;
+  }
+  jobs::BodyPiece piece{.id = body.task_id, .offset = body.offset, .bytes = std::move(body.piece)};
+  if (Status st = s_.job->accept_piece(body.worker_id, std::move(piece)); !st.ok()) {
+    s_.body_credit.Released(size);
+    spdlog::debug("body piece of {} from {}: {}", s_.job->describe(body.task_id), body.worker_id,
+                  st.message());
+  }
+}
+
 void Sink::HandleItem(const std::string& worker, proto::ResultItem& item) {
   WorkerRecord* w = s_.workers.Find(worker);
   jobs::TaskOutcome o{.id = item.id,
@@ -105,22 +155,27 @@ void Sink::HandleItem(const std::string& worker, proto::ResultItem& item) {
                       .bulk = std::move(item.bulk),
                       .bulk2 = std::move(item.bulk2),
                       .attempts = item.attempts,
-                      .busy_us = item.busy_us};
+                      .busy_us = item.busy_us,
+                      .streamed_bytes = item.streamed_bytes,
+                      .worker = worker};
   if (w) w->busy_us += o.busy_us;
   s_.trace.Received(worker, o.id, o.busy_us, o.ok() ? "OK" : o.error, Clock::now());
   if (!o.ok()) {
     if (w) ++w->failures;
+    s_.job->drop_stream(worker, o.id);
     return RecordFailure(o.id, worker, o);
   }
   Scheduler& sched = *s_.sched;
-  if (o.id >= sched.total() || sched.IsClosed(o.id)) {
+  if (!StillOpen(o.id)) {
+    s_.job->drop_stream(worker, o.id);
     sched.OnResult(o.id, worker, o.busy_us);  // counts the duplicate
     return;
   }
-  Completion c{worker, sched.attempts_of(o.id) + o.attempts - 1, o.bulk.size() + o.bulk2.size(),
+  Completion c{worker, sched.attempts_of(o.id) + o.attempts - 1,
+               o.bulk.size() + o.bulk2.size() + o.streamed_bytes,
                o.busy_us / 1e6};  // before fold(), which may take the bytes
   if (Status st = s_.job->fold(o, false); !st.ok()) {
-    o.error = "SINK_ERROR";
+    o.error = TypedReason(st.message());
     o.detail = st.message();
     return RecordFailure(o.id, worker, o);
   }

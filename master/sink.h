@@ -40,6 +40,8 @@ class Sink {
   void HandleHello(const proto::WorkerInfo& info, const std::string& user_id);
   void HandleResults(proto::Results& r);
   void HandleItem(const std::string& worker, proto::ResultItem& item);
+  void HandleBody(proto::Body& body);
+  bool StillOpen(jobs::TaskId id) const;
   void Completed(jobs::TaskId id, const Completion& c, const std::string& result);
   void RecordFailure(jobs::TaskId id, const std::string& worker, const jobs::TaskOutcome& o);
   void CountBadFrame(const std::string& peer, const std::string& why);

@@ -70,6 +70,12 @@ size_t WorkerRegistry::alive_count() const {
   return n;
 }
 
+size_t WorkerRegistry::greeted_count() const {
+  size_t n = 0;
+  for (const auto& [id, w] : workers_) n += w.alive && w.greeted;
+  return n;
+}
+
 size_t WorkerRegistry::active_count() const {
   size_t n = 0;
   for (const auto& [id, w] : workers_) n += w.alive && !w.standby;

@@ -15,7 +15,8 @@ struct WorkerRecord {
   uint32_t slots = 1;  // tasks at once for this job (info.slots, or the job's auto value)
   TimePoint last_seen{};
   bool alive = true;
-  bool left = false;  // said BYE
+  bool left = false;     // said BYE
+  bool greeted = false;  // said HELLO to this master: its tasks socket is connected to us
   uint64_t tasks = 0;
   uint64_t failures = 0;
   uint64_t busy_us = 0;
@@ -39,6 +40,9 @@ class WorkerRegistry {
 
   WorkerRecord* Find(const std::string& id);
   size_t alive_count() const;
+  // Alive and greeted: what --expect-workers counts. A heartbeat alone (on the results socket)
+  // proves nothing about the tasks socket, which may still be stuck on a master that is gone.
+  size_t greeted_count() const;
   uint64_t alive_slots() const;
   // Alive and not on standby: the workers PUSH can hand tasks to.
   size_t active_count() const;

@@ -2,15 +2,18 @@
 // mutex and bump an eventfd; the loop polls the eventfd alongside its ZeroMQ sockets.
 #pragma once
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "jobs/job.h"
 
 namespace zfan::worker {
 
+// A task's outcome, or (piece set) a piece of its body that goes ahead of it.
 struct Completion {
   uint64_t job_id;
   jobs::TaskOutcome outcome;
+  std::optional<jobs::BodyPiece> piece;
 };
 
 class CompletionQueue {

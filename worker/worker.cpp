@@ -1,4 +1,4 @@
-// The worker event loop: poll the tasks socket (only while slots are free), the control socket,
+// The worker event loop: poll the tasks socket (tasks and byte credit), the control socket,
 // the completion eventfd and the connection monitor; heartbeat on a timer.
 #include "worker/worker.h"
 
@@ -21,6 +21,7 @@
 #include "common/wire.h"
 #include "jobs/registry.h"
 #include "proto/messages.h"
+#include "worker/body_outbox.h"
 #include "worker/completion_queue.h"
 
 namespace zfan::worker {
@@ -69,7 +70,10 @@ class WorkerLoop {
   Status Connect();
   Status SecureSockets();
   void PollOnce(Millis timeout);
+  void OnTasksSocket();
   void OnTasks(proto::Tasks& msg);
+  void MakeOutbox();
+  void ReleaseResults(uint64_t job_id, std::vector<proto::ResultItem>& items);
   JobRun* RunnerFor(const proto::Tasks& msg);
   void Pump();
   void OnCompletions();
@@ -98,13 +102,13 @@ class WorkerLoop {
   zmq::socket_t control_{ctx_, zmq::socket_type::sub};
   zmq::socket_t monitor_{ctx_, zmq::socket_type::pair};
   CompletionQueue completions_;
+  std::unique_ptr<BodyOutbox> outbox_;  // made once our id is known
   std::map<uint64_t, JobRun> runs_;
   uint64_t job_id_ = 0;                  // the job whose tasks we hold
   std::deque<jobs::TaskSpec> waiting_;   // normal tasks not yet given to the runner
   std::deque<jobs::TaskSpec> suspects_;  // retried tasks: each runs alone (see proto::Started)
   bool isolating_ = false;
   std::unordered_set<uint64_t> held_;  // ids of job_id_ received and not yet reported
-  uint32_t slots_ = 1;                 // tasks at once for the current job
   bool connected_ = false;
   int handshake_failures_ = 0;  // unexplained ones (NO_DETAIL) in a row
   bool handshake_failure_logged_ = false;
@@ -200,6 +204,9 @@ JobRun* WorkerLoop::RunnerFor(const proto::Tasks& msg) {
     return nullptr;
   }
   spdlog::info("job {} ({:016x}) started", msg.job_name, msg.job_id);
+  (*runner)->stream_pieces_to([this, job_id](jobs::BodyPiece piece) {
+    completions_.Push({job_id, {}, std::move(piece)});
+  });
   return &(runs_[job_id] = JobRun{std::move(runner).value(), 0});
 }
 
@@ -225,11 +232,11 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
   }
   if (msg.job_id != job_id_) {  // a new job: what we still hold of the old one is moot
     if (job_id_ != 0 && runs_.count(job_id_)) runs_[job_id_].runner->drain_queued();
+    outbox_->DropJob(job_id_);
     waiting_.clear();
     suspects_.clear();
     held_.clear();
     job_id_ = msg.job_id;
-    if (const jobs::JobEntry* entry = jobs::FindJob(msg.job_name)) slots_ = SlotsFor(*entry);
   }
   for (auto& t : msg.items) {
     held_.insert(t.id);
@@ -285,26 +292,58 @@ void WorkerLoop::SendResults(uint64_t job_id, std::vector<proto::ResultItem>& it
 void WorkerLoop::OnCompletions() {
   std::map<uint64_t, std::vector<proto::ResultItem>> by_job;
   for (auto& c : completions_.TakeAll()) {
+    if (c.piece) {
+      outbox_->AddPiece(c.job_id, std::move(*c.piece));
+      continue;
+    }
     auto run = runs_.find(c.job_id);
     if (run != runs_.end() && run->second.running > 0) --run->second.running;
-    if (c.job_id == job_id_) {
-      held_.erase(c.outcome.id);
-      isolating_ = false;  // the only running task of an isolated run has ended
-    }
+    if (c.job_id == job_id_) isolating_ = false;  // the only running task of an isolated run ended
     auto& o = c.outcome;
-    by_job[c.job_id].push_back({.id = o.id,
-                                .error = std::move(o.error),
-                                .detail = std::move(o.detail),
-                                .result = std::move(o.result),
-                                .attempts = o.attempts,
-                                .busy_us = o.busy_us,
-                                .bulk = std::move(o.bulk),
-                                .bulk2 = std::move(o.bulk2)});
+    proto::ResultItem item{.id = o.id,
+                           .error = std::move(o.error),
+                           .detail = std::move(o.detail),
+                           .result = std::move(o.result),
+                           .attempts = o.attempts,
+                           .busy_us = o.busy_us,
+                           .bulk = std::move(o.bulk),
+                           .bulk2 = std::move(o.bulk2),
+                           .streamed_bytes = o.streamed_bytes};
+    // Still held (the heartbeat says so) until the result leaves, after the body's pieces.
+    if (outbox_->Waiting(c.job_id, o.id)) {
+      outbox_->Park(c.job_id, std::move(item));
+      continue;
+    }
+    if (c.job_id == job_id_) held_.erase(o.id);
+    by_job[c.job_id].push_back(std::move(item));
   }
   for (auto& [job_id, items] : by_job) SendResults(job_id, items);
+  outbox_->Flush();
   // Retire runners of old jobs once idle.
   std::erase_if(runs_, [this](auto& kv) { return kv.first != job_id_ && kv.second.running == 0; });
   Pump();
+}
+
+void WorkerLoop::ReleaseResults(uint64_t job_id, std::vector<proto::ResultItem>& items) {
+  if (job_id == job_id_) {
+    for (const auto& item : items) held_.erase(item.id);
+  }
+  SendResults(job_id, items);
+}
+
+void WorkerLoop::MakeOutbox() {
+  outbox_ = std::make_unique<BodyOutbox>(
+      info_.id,
+      BodyOutbox::Callbacks{.send = [this](proto::Message m) { Send(std::move(m)); },
+                            .sent =
+                                [this](uint64_t job_id, uint64_t bytes) {
+                                  if (auto run = runs_.find(job_id); run != runs_.end())
+                                    run->second.runner->pieces_sent(bytes);
+                                },
+                            .release =
+                                [this](uint64_t job_id, std::vector<proto::ResultItem>& items) {
+                                  ReleaseResults(job_id, items);
+                                }});
 }
 
 void WorkerLoop::OnControl() {
@@ -324,6 +363,7 @@ void WorkerLoop::OnControl() {
       if (standby_ && stop->job_id == standby_job_) LeaveStandby();
       if (stop->job_id == job_id_) {  // job done: drop what has not started
         if (runs_.count(job_id_)) runs_[job_id_].runner->drain_queued();
+        outbox_->DropJob(job_id_);
         waiting_.clear();
         suspects_.clear();
         held_.clear();
@@ -368,6 +408,7 @@ void WorkerLoop::OnMonitorEvent() {
       handshake_failures_ = 0;
       spdlog::info("connected to the master at {}", opt_.endpoint);
       Send(proto::Hello{info_});
+      outbox_->Reset();  // byte credit belonged to the old connection
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
       if (standby_) continue;  // we left the tasks socket ourselves; results still flow
       // Between jobs a master may come and go (zfan scale starts one per run): only losing it
@@ -400,7 +441,9 @@ void WorkerLoop::Heartbeat(TimePoint now) {
 }
 
 void WorkerLoop::PollOnce(Millis timeout) {
-  bool want_tasks = !shutdown_ && StopSignalsReceived() == 0 && LocalLoad() < slots_;
+  // The master's credit bounds the tasks it sends us, so we read them as they come; reading also
+  // lets byte credit (proto::Credit) through when all slots are busy with paused transfers.
+  bool want_tasks = !shutdown_ && StopSignalsReceived() == 0;
   zmq::pollitem_t items[] = {
       {control_.handle(), 0, ZMQ_POLLIN, 0},
       {nullptr, completions_.fd(), ZMQ_POLLIN, 0},
@@ -415,16 +458,21 @@ void WorkerLoop::PollOnce(Millis timeout) {
   if (items[0].revents & ZMQ_POLLIN) OnControl();
   if (items[1].revents & ZMQ_POLLIN) OnCompletions();
   if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent();
-  if (items[3].revents & ZMQ_POLLIN) {
-    if (auto frames = TryRecvFrames(tasks_)) {
-      auto msg = proto::Decode(std::move(*frames), proto::TaskLimits());
-      auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr;
-      if (tasks) {
-        OnTasks(*tasks);
-      } else if (bad_frames_++ == 0) {
-        spdlog::warn("dropped a bad task message: {}",
-                     msg.ok() ? "not a TASKS message" : msg.status().message());
-      }
+  if (items[3].revents & ZMQ_POLLIN) OnTasksSocket();
+}
+
+void WorkerLoop::OnTasksSocket() {
+  for (int n = 0; n < 64; ++n) {
+    auto frames = TryRecvFrames(tasks_);
+    if (!frames) return;
+    auto msg = proto::Decode(std::move(*frames), proto::TaskLimits());
+    if (auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr) {
+      OnTasks(*tasks);
+    } else if (auto* credit = msg.ok() ? std::get_if<proto::Credit>(&*msg) : nullptr) {
+      outbox_->OnCredit(credit->bytes);
+    } else if (bad_frames_++ == 0) {
+      spdlog::warn("dropped a bad task message: {}",
+                   msg.ok() ? "not a TASKS message" : msg.status().message());
     }
   }
 }
@@ -443,6 +491,8 @@ std::vector<uint64_t> WorkerLoop::HandBack() {
     if (!msg.ok()) continue;
     if (auto* t = std::get_if<proto::Tasks>(&*msg); t && t->job_id == job_id_) {
       for (const auto& item : t->items) ids.push_back(item.id);
+    } else if (auto* credit = std::get_if<proto::Credit>(&*msg)) {
+      outbox_->OnCredit(credit->bytes);  // the last pieces may still go out
     }
   }
   for (uint64_t id : ids) held_.erase(id);
@@ -473,11 +523,11 @@ ExitCode WorkerLoop::Run() {
            .cores = cores,
            .version = ZFAN_VERSION,
            .heartbeat_ms = opt_.heartbeat_ms};
+  MakeOutbox();
   if (Status s = Connect(); !s.ok()) {
     std::fprintf(stderr, "zfan: %s\n", s.message().c_str());
     return ExitCodeFor(s);
   }
-  slots_ = opt_.slots ? opt_.slots : cores;
   spdlog::info("worker {} ({} slots) connecting to {}", info_.id,
                opt_.slots ? std::to_string(opt_.slots) : "auto", opt_.endpoint);
   TimePoint started = Clock::now();

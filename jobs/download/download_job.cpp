@@ -3,7 +3,10 @@
 // list order, so names are deterministic. fold() re-checks what a worker sent and writes it.
 #include "jobs/download/download_job.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <condition_variable>
 #include <cstdint>
@@ -22,6 +25,8 @@
 #include "jobs/download/image_check.h"
 #include "jobs/download/imgur_client.h"
 #include "jobs/download/link_list.h"
+#include "jobs/download/streamed_files.h"
+#include "jobs/download/thumbnail.h"
 
 namespace zfan::jobs {
 namespace {
@@ -30,6 +35,7 @@ constexpr const char* kJournalName = ".zfan-journal";
 constexpr const char* kThumbDir = "thumbnails";
 constexpr uint32_t kTransfersPerWorker = 16;
 constexpr int kWriterThreads = 8;
+constexpr int kStreamWriterThreads = 4;
 constexpr size_t kNoAlbum = SIZE_MAX;
 constexpr const char* kAlbumError = "ALBUM_ERROR";
 
@@ -41,6 +47,7 @@ struct DownloadOptions {
   std::string api_base = "https://api.imgur.com";
   std::string out = "images";
   uint64_t max_bytes = 50ull << 20;
+  uint64_t worker_buffer_bytes = 64ull << 20;
   uint32_t per_host = 16;
   double timeout_s = 60;
   double connect_timeout_s = 5;
@@ -90,9 +97,11 @@ std::map<std::string, PreviousFile> ReadPreviousRun(const std::string& path) {
   return previous;
 }
 
+// INCOMPLETE_BODY: pieces of a streamed body went missing (the worker's connection was renewed
+// mid-body); another attempt streams it again.
 bool RetryableReason(const std::string& reason) {
   return reason == "TIMEOUT" || reason == "CONNECT" || reason == "HTTP_429" ||
-         reason.rfind("HTTP_5", 0) == 0;
+         reason == "INCOMPLETE_BODY" || reason.rfind("HTTP_5", 0) == 0;
 }
 
 class DownloadJob final : public MasterJob {
@@ -111,7 +120,8 @@ class DownloadJob final : public MasterJob {
             {"timeout_ms", static_cast<long>(opt_.timeout_s * 1000)},
             {"connect_timeout_ms", static_cast<long>(opt_.connect_timeout_s * 1000)},
             {"retries", opt_.retries},
-            {"thumbnails", opt_.thumbnails}};
+            {"thumbnails", opt_.thumbnails},
+            {"worker_buffer_bytes", opt_.worker_buffer_bytes}};
   }
 
   std::string fingerprint() const override {
@@ -141,7 +151,11 @@ class DownloadJob final : public MasterJob {
     if (Status s = OpenAlbumDirs(); !s.ok()) return s;
     AssignNames(ReadPreviousRun(default_journal()));
     writers_ = std::make_unique<WorkPool<TaskOutcome>>(
-        kWriterThreads, [this](TaskOutcome& o) { WriteAndReport(o); });
+        kWriterThreads, [this](TaskOutcome& o) { Report(WriteOutcomeFiles(o)); });
+    streams_ = std::make_unique<download::StreamedFiles>(
+        kStreamWriterThreads, [this](TaskOutcome& o, Result<download::StreamedFiles::Body*> body) {
+          Report(body.ok() ? PublishStreamed(o, **body) : FoldDone{o.id, body.status(), ""});
+        });
     return Status::Ok();
   }
 
@@ -167,6 +181,8 @@ class DownloadJob final : public MasterJob {
   Status fold(TaskOutcome& o, bool from_journal) override {
     if (o.id >= urls_.size()) return ProtocolError("no such task");
     if (from_journal) return FoldJournaled(o);
+    if (o.streamed_bytes > 0) return FoldStreamed(o);
+    streams_->Drop(o.worker, o.id);  // an earlier attempt's pieces, if a retry came whole
     if (o.bulk.size() > opt_.max_bytes)
       return ProtocolError("TOO_LARGE: worker sent more than --max-bytes");
     if (!download::DetectImageType(o.bulk))
@@ -189,7 +205,25 @@ class DownloadJob final : public MasterJob {
     idle_cv_.wait(lock, [this] { return writes_in_progress_ == 0; });
   }
 
-  ~DownloadJob() override { writers_.reset(); }  // joins before the members it uses go
+  // Large bodies come in pieces, written as they arrive (see StreamedFiles).
+  Status accept_piece(const std::string& worker, BodyPiece piece) override {
+    if (piece.id >= urls_.size()) return ProtocolError("no such task");
+    std::string name;
+    {
+      std::lock_guard lock(mu_);
+      name = RelativePath(piece.id);
+    }
+    const int dir_fd = DirFd(piece.id);
+    return streams_->Append(worker, std::move(piece), dir_fd, name, opt_.max_bytes);
+  }
+  void drop_stream(const std::string& worker, TaskId id) override { streams_->Drop(worker, id); }
+  void drop_streams_of(const std::string& worker) override { streams_->DropWorker(worker); }
+  uint64_t poll_piece_bytes_released() override { return streams_ ? streams_->TakeReleased() : 0; }
+
+  ~DownloadJob() override {  // joins before the members they use go
+    writers_.reset();
+    streams_.reset();
+  }
 
   void failed(TaskId, const TaskOutcome&) override { ++failed_; }
 
@@ -209,6 +243,7 @@ class DownloadJob final : public MasterJob {
             {"skipped_not_image", skipped_not_image_},
             {"skipped_by_type", skipped_types},
             {"thumbnail_failures", thumb_failures_},
+            {"streamed_files", streamed_files_},
             {"albums", albums_},
             {"album_images", album_images_},
             {"albums_failed", albums_failed_}};
@@ -305,6 +340,7 @@ class DownloadJob final : public MasterJob {
       auto fd = OpenOutputDir(opt_.out + "/" + album.dir);
       if (!fd.ok()) return fd.status();
       album.fd = std::move(fd).value();
+      (void)RemoveStaleTempFiles(album.fd.get());  // a streamed body an interrupted run left
       album_dirs_.push_back(std::move(album));
     }
     return Status::Ok();
@@ -354,16 +390,17 @@ class DownloadJob final : public MasterJob {
     }
   }
 
-  // Writes under the task's name; if a different file already has it, takes the next free name.
-  // Writer thread.
-  Result<std::string> WriteUnique(TaskId id, std::string_view bytes, const std::string& hash) {
+  // Writes (by `write_as`) under the task's name; if a different file already has it, takes the
+  // next free name. Writer thread.
+  using WriteAs = std::function<Result<WriteOutcome>(const std::string& name)>;
+  Result<std::string> WriteUnique(TaskId id, const std::string& hash, const WriteAs& write_as) {
     std::string name;
     {
       std::lock_guard lock(mu_);
       name = names_[id];
     }
     for (int tries = 0; tries < 1000; ++tries) {
-      auto w = WriteFileAtomically(DirFd(id), name, bytes);
+      auto w = write_as(name);
       if (!w.ok()) return w.status();
       if (*w == WriteOutcome::kWritten) break;
       auto existing = Xxh128HexOfFile(opt_.out + "/" + DirPrefix(id) + name);
@@ -401,33 +438,91 @@ class DownloadJob final : public MasterJob {
     }
   }
 
-  void WriteAndReport(TaskOutcome& o) {
-    FoldDone done = WriteOutcomeFiles(o);
+  void Report(FoldDone done) {
     std::lock_guard lock(mu_);
     folded_.push_back(std::move(done));
     if (--writes_in_progress_ == 0) idle_cv_.notify_all();
   }
 
-  // Writer thread: the image (and thumbnail) to disk, and the result to journal.
+  // Writer thread: a body that came whole, to disk.
   FoldDone WriteOutcomeFiles(const TaskOutcome& o) {
-    NameByBytes(o.id, o.bulk);
-    std::string hash = Xxh128Hex(o.bulk);
-    auto written = WriteUnique(o.id, o.bulk, hash);
+    return Publish(o, o.bulk, o.bulk.size(), Xxh128Hex(o.bulk), [&](const std::string& name) {
+      return WriteFileAtomically(DirFd(o.id), name, o.bulk);
+    });
+  }
+
+  // Writer thread: a streamed body, already in its temp file, gets its name.
+  FoldDone PublishStreamed(TaskOutcome& o, download::StreamedFiles::Body& body) {
+    return Publish(o, body.head, body.size, body.hash.Hex(),
+                   [&](const std::string& name) { return body.file->Publish(name); });
+  }
+
+  // The thumbnail of a file written from pieces, made from the file mapped into memory: the
+  // page cache holds the only copy of the image.
+  Result<std::string> ThumbnailOfFile(const std::string& path) const {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat info;
+    if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || info.st_size == 0) {
+      return IoError("cannot read " + path);
+    }
+    const auto size = static_cast<size_t>(info.st_size);
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (mapped == MAP_FAILED) return IoError("cannot map " + path);
+    auto thumb = download::MakeThumbnail(std::string_view(static_cast<const char*>(mapped), size),
+                                         opt_.thumbnails);
+    ::munmap(mapped, size);
+    return thumb;
+  }
+
+  // Writer thread: names the file by the type its first bytes show, writes it under a free name
+  // (`write_as`), writes its thumbnail, and returns the result to journal.
+  FoldDone Publish(const TaskOutcome& o, std::string_view head, uint64_t size,
+                   const std::string& hash, const WriteAs& write_as) {
+    NameByBytes(o.id, head);
+    auto written = WriteUnique(o.id, hash, write_as);
     if (!written.ok()) return {o.id, written.status(), ""};
-    // Thumbnails stay in one flat directory; an album's carry its directory in their name.
-    std::string thumb_name = DirOf(o.id).empty() ? *written : DirOf(o.id) + "-" + *written;
-    if (!o.bulk2.empty()) WriteThumbnail(thumb_name, o.bulk2);
     auto r = nlohmann::json::parse(o.result, nullptr, false);
     if (!r.is_object()) r = nlohmann::json::object();
+    // Thumbnails stay in one flat directory; an album's carry its directory in their name.
+    std::string thumb_name = DirOf(o.id).empty() ? *written : DirOf(o.id) + "-" + *written;
+    if (!o.bulk2.empty()) {
+      WriteThumbnail(thumb_name, o.bulk2);
+    } else if (opt_.thumbnails > 0 && o.streamed_bytes > 0) {
+      auto thumb = ThumbnailOfFile(opt_.out + "/" + DirPrefix(o.id) + *written);
+      if (thumb.ok()) {
+        WriteThumbnail(thumb_name, *thumb);
+      } else {
+        r["thumb_error"] = "BAD_IMAGE";
+      }
+    }
     r["url"] = urls_[o.id];
     r["file"] = DirPrefix(o.id) + *written;
     r["xxh128"] = hash;
-    r["bytes"] = o.bulk.size();
+    r["bytes"] = size;
     std::lock_guard lock(mu_);
     if (r.contains("thumb_error")) ++thumb_failures_;
     ++files_;
-    bytes_ += o.bulk.size();
+    bytes_ += size;
+    if (o.streamed_bytes > 0) ++streamed_files_;
     return {o.id, Status::Ok(), r.dump()};
+  }
+
+  // A body that came in pieces: checked here, published by its writer thread.
+  Status FoldStreamed(TaskOutcome& o) {
+    if (o.streamed_bytes > opt_.max_bytes) {
+      streams_->Drop(o.worker, o.id);
+      return ProtocolError("TOO_LARGE: worker streamed more than --max-bytes");
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++writes_in_progress_;
+    }
+    Status finishing = streams_->Finish(std::move(o));
+    if (!finishing.ok()) {
+      std::lock_guard lock(mu_);
+      if (--writes_in_progress_ == 0) idle_cv_.notify_all();
+    }
+    return finishing;
   }
 
   Status FoldJournaled(const TaskOutcome& o) {
@@ -456,6 +551,7 @@ class DownloadJob final : public MasterJob {
   size_t writes_in_progress_ = 0;
   std::condition_variable idle_cv_;
   std::unique_ptr<WorkPool<TaskOutcome>> writers_;
+  std::unique_ptr<download::StreamedFiles> streams_;
   UniqueFd dir_{-1};
   UniqueFd thumb_dir_{-1};
   std::vector<std::pair<TaskId, std::string>> already_done_;
@@ -463,8 +559,8 @@ class DownloadJob final : public MasterJob {
   std::map<std::string, size_t> skipped_by_type_;
   size_t duplicates_in_list_ = 0, skipped_not_image_ = 0;
   uint64_t files_ = 0, bytes_ = 0, failed_ = 0, identical_existing_ = 0, renamed_ = 0,
-           renamed_by_type_ = 0, thumb_failures_ = 0, albums_ = 0, album_images_ = 0,
-           albums_failed_ = 0;
+           renamed_by_type_ = 0, thumb_failures_ = 0, streamed_files_ = 0, albums_ = 0,
+           album_images_ = 0, albums_failed_ = 0;
 };
 
 MasterJobFactory AddDownloadCli(CLI::App& cmd) {
@@ -486,7 +582,14 @@ MasterJobFactory AddDownloadCli(CLI::App& cmd) {
   cmd.add_option("--links", o->links, "a file with one URL per line (# comments)");
   cmd.add_option("--api-base", o->api_base, "Imgur API base URL")->capture_default_str();
   cmd.add_option("--out", o->out, "output directory")->capture_default_str();
-  cmd.add_option("--max-bytes", o->max_bytes, "largest image accepted")->capture_default_str();
+  cmd.add_option("--max-bytes", o->max_bytes, "largest image accepted (50M, 4G, ...)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  cmd.add_option("--worker-buffer-bytes", o->worker_buffer_bytes,
+                 "body bytes a worker holds for the master at most; transfers pause beyond it")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1} << 20, UINT64_MAX))
+      ->capture_default_str();
   cmd.add_option("--per-host", o->per_host, "connections per host, per worker")
       ->capture_default_str();
   cmd.add_option("--timeout", o->timeout_s, "seconds per attempt")->capture_default_str();

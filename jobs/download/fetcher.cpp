@@ -54,6 +54,18 @@ struct MultiCleanup {
 };
 using MultiHandle = std::unique_ptr<CURLM, MultiCleanup>;
 
+struct SlistCleanup {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using HeaderList = std::unique_ptr<curl_slist, SlistCleanup>;
+
+// A response header's value, or "" (the last one if repeated).
+std::string HeaderValue(CURL* easy, const char* name) {
+  curl_header* header = nullptr;
+  if (curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK || !header) return "";
+  return header->value;
+}
+
 struct UrlCleanup {
   void operator()(CURLU* url) const { curl_url_cleanup(url); }
 };
@@ -104,6 +116,11 @@ struct Job {
   std::string host_key;
   uint32_t attempts = 0;
   Clock::time_point first_started{};
+  // A streamed body an attempt left unfinished: the next one asks for the rest (Range).
+  uint64_t resume_from = 0;  // bytes already handed over as pieces
+  std::string validator;     // the ETag or Last-Modified they came with ("" = cannot resume)
+  std::string head;          // their first bytes: the image type
+  uint64_t resumed_bytes = 0;
 };
 
 // How one attempt ended, before deciding whether to retry.
@@ -165,8 +182,11 @@ std::string HexPrefix(std::string_view bytes) {
 // Not movable: libcurl holds `this` as the write callback's context.
 class Transfer {
  public:
-  Transfer(Job job, EasyHandle easy, uint64_t max_bytes)
-      : job_(std::move(job)), easy_(std::move(easy)), max_bytes_(max_bytes) {}
+  Transfer(Job job, EasyHandle easy, const FetchOptions& options)
+      : job_(std::move(job)),
+        easy_(std::move(easy)),
+        max_bytes_(options.max_bytes),
+        options_(options) {}
   ~Transfer() { detach(); }
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -174,6 +194,27 @@ class Transfer {
   CURL* easy() const { return easy_.get(); }
   Job& job() { return job_; }
   std::string take_body() { return std::move(body_); }
+  const std::string& head() const { return head_; }
+  bool paused() const { return paused_; }
+  // Takes bytes again after buffers_full() said stop; libcurl may call OnBodyBytes from here.
+  void resume() {
+    paused_ = false;
+    curl_easy_pause(easy_.get(), CURLPAUSE_CONT);
+  }
+
+  // The body so far went out in pieces: the rest goes too, and the result counts them.
+  bool streamed() const { return delivered_ > 0; }
+  uint64_t FlushPieces() {
+    if (!body_.empty() && streamed()) EmitPiece();
+    return delivered_;
+  }
+  // After a failed attempt of a streamed body: what the next attempt needs to continue it.
+  void KeepForResume() {
+    FlushPieces();
+    job_.resume_from = delivered_;
+    job_.validator = resumable_ ? validator_ : "";
+    job_.head = head_;
+  }
 
   // Sets every option of an attempt; returns the outcome to report if libcurl refuses one.
   std::optional<Outcome> configure(const FetchOptions& options) {
@@ -200,6 +241,13 @@ class Transfer {
     // Rejects a too large Content-Length before any body byte; OnBodyBytes covers the rest.
     set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
     set(CURLOPT_USERAGENT, options.user_agent.c_str());
+    if (job_.resume_from > 0 && !job_.validator.empty()) {
+      // "If the body is still the one we have the start of, the rest; else all of it."
+      range_ = std::to_string(job_.resume_from) + "-";
+      headers_.reset(curl_slist_append(nullptr, ("If-Range: " + job_.validator).c_str()));
+      set(CURLOPT_RANGE, range_.c_str());
+      set(CURLOPT_HTTPHEADER, headers_.get());
+    }
     if (first_error == CURLE_OK) {
       // A preference, not a requirement: libcurl refuses to resize the buffer of a handle that
       // still holds one (a handle recycled after some failed transfers); it then keeps its own.
@@ -256,9 +304,37 @@ class Transfer {
       self.too_large_ = true;
       return 0;
     }
+    if (self.keep_body_ && self.options_.buffers_full && self.options_.buffers_full()) {
+      self.paused_ = true;  // libcurl keeps these bytes and offers them again on resume()
+      return CURL_WRITEFUNC_PAUSE;
+    }
     self.bytes_received_ += length;
-    if (self.keep_body_) self.body_.append(data, length);
+    if (!self.keep_body_) return length;
+    if (self.head_.size() < kHeadBytes) {
+      self.head_.append(data, std::min(length, kHeadBytes - self.head_.size()));
+    }
+    if (!self.options_.on_piece) {
+      self.body_.append(data, length);
+      return length;
+    }
+    // Pieces are exactly piece_bytes (the last one shorter): a piece never needs more credit
+    // than the master grants at once.
+    for (size_t taken = 0; taken < length;) {
+      const size_t room = self.options_.piece_bytes - self.body_.size();
+      const size_t take = std::min(length - taken, room);
+      self.body_.append(data + taken, take);
+      taken += take;
+      if (self.body_.size() == self.options_.piece_bytes) self.EmitPiece();
+    }
     return length;
+  }
+
+  void EmitPiece() {
+    const uint64_t offset = delivered_;
+    delivered_ += body_.size();
+    options_.on_piece(job_.id, offset, std::move(body_));
+    body_ = std::string();
+    body_.reserve(options_.piece_bytes);
   }
 
   // First body byte of the final response (libcurl skips the bodies of redirects it follows).
@@ -268,11 +344,30 @@ class Transfer {
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &http_status);
     // An error page is only counted against the cap (to keep the connection), not stored.
     keep_body_ = http_status >= 200 && http_status < 300;
+    NoteValidator();
+    if (job_.resume_from > 0 && http_status == 206) {  // the rest of the body we have the start of
+      delivered_ = bytes_received_ = job_.resume_from;
+      head_ = job_.head;
+      job_.resumed_bytes += job_.resume_from;
+      return;
+    }
     curl_off_t content_length = -1;
     curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
     if (keep_body_ && content_length > 0 && static_cast<uint64_t>(content_length) <= max_bytes_) {
-      body_.reserve(static_cast<size_t>(content_length));
+      // Streaming keeps one piece at a time, whatever the length.
+      const uint64_t keep = options_.on_piece ? options_.piece_bytes
+                                              : static_cast<uint64_t>(content_length);
+      body_.reserve(static_cast<size_t>(std::min<uint64_t>(keep, content_length)));
     }
+  }
+
+  // A response we could continue from, should this attempt fail: the server takes byte ranges
+  // and names this version of the body (a strong ETag, else Last-Modified) for If-Range.
+  void NoteValidator() {
+    resumable_ = HeaderValue(easy_.get(), "Accept-Ranges") == "bytes";
+    validator_ = HeaderValue(easy_.get(), "ETag");
+    if (validator_.rfind("W/", 0) == 0) validator_.clear();  // weak: not for byte ranges
+    if (validator_.empty()) validator_ = HeaderValue(easy_.get(), "Last-Modified");
   }
 
   // The bytes decide the type; a disagreeing Content-Type header only goes into the detail.
@@ -280,11 +375,11 @@ class Transfer {
     const char* header_type = nullptr;
     curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_TYPE, &header_type);
     const std::string header = header_type ? header_type : "(none)";
-    const std::optional<std::string> detected = DetectImageType(body_);
+    const std::optional<std::string> detected = DetectImageType(head_);
     if (!detected) {
       return Outcome{kErrorBadType,
                      "Content-Type header '" + header +
-                         "', body is not JPEG/PNG/GIF (starts with " + HexPrefix(body_) + ")",
+                         "', body is not JPEG/PNG/GIF (starts with " + HexPrefix(head_) + ")",
                      http_status, false, std::nullopt};
     }
     Outcome ok{"", "", http_status, false, std::nullopt};
@@ -301,15 +396,25 @@ class Transfer {
     attached_to_ = nullptr;
   }
 
+  static constexpr size_t kHeadBytes = 16;  // enough for DetectImageType and HexPrefix
+
   Job job_;
   EasyHandle easy_;
   CURLM* attached_to_ = nullptr;  // non-null while easy_ is part of that multi handle
   const uint64_t max_bytes_;
+  const FetchOptions& options_;  // the engine's, which outlives every Transfer
   uint64_t bytes_received_ = 0;  // INVARIANT: <= max_bytes_, and body_.size() <= it
+  uint64_t delivered_ = 0;       // body bytes handed over as pieces
   bool body_started_ = false;
   bool keep_body_ = false;
   bool too_large_ = false;
-  std::string body_;
+  bool paused_ = false;
+  bool resumable_ = false;
+  std::string validator_;
+  std::string body_;  // bytes not yet handed over (all of them unless streaming)
+  std::string head_;  // the body's first kHeadBytes
+  std::string range_;
+  HeaderList headers_;
   char curl_message_[CURL_ERROR_SIZE] = {};
 };
 
@@ -392,8 +497,11 @@ class Fetcher::Engine {
         curl_multi_perform(multi_.get(), &still_running);
         collect_finished();
       }
+      resume_paused();
       const bool started_some = start_ready_transfers();
-      wait_for_work(started_some ? Milliseconds{0} : until_next_retry());
+      // A paused transfer waits for the worker to send pieces on: look again soon.
+      const Milliseconds paused_wait{any_paused() ? 2 : kIdleWait.count()};
+      wait_for_work(started_some ? Milliseconds{0} : std::min(until_next_retry(), paused_wait));
     }
   }
 
@@ -451,7 +559,7 @@ class Fetcher::Engine {
       finish_job(job, Outcome{kErrorConnect, detail, 0, false, std::nullopt}, "");
       return;
     }
-    auto transfer = std::make_unique<Transfer>(std::move(job), std::move(easy), options_.max_bytes);
+    auto transfer = std::make_unique<Transfer>(std::move(job), std::move(easy), options_);
     if (std::optional<Outcome> refused = transfer->configure(options_)) {
       finish_attempt(std::move(transfer), std::move(*refused));
       return;
@@ -484,13 +592,29 @@ class Fetcher::Engine {
   void finish_attempt(std::unique_ptr<Transfer> transfer, Outcome outcome) {
     Job& job = transfer->job();
     const bool will_retry = outcome.retryable && job.attempts < options_.max_attempts;
-    std::string body = outcome.error.empty() ? transfer->take_body() : std::string();
+    uint64_t streamed = 0;
+    if (will_retry && transfer->streamed()) transfer->KeepForResume();
+    if (outcome.error.empty()) streamed = transfer->FlushPieces();
+    std::string body = outcome.error.empty() && !streamed ? transfer->take_body() : std::string();
     recycle(transfer->release_easy());
     if (will_retry) {
       retries_.emplace(Clock::now() + retry_delay(job.attempts, outcome), std::move(job));
     } else {
-      finish_job(job, std::move(outcome), std::move(body));
+      finish_job(job, std::move(outcome), std::move(body), streamed, transfer->head());
     }
+  }
+
+  // Transfers paused because the worker's buffers were full take bytes again once they are not.
+  void resume_paused() {
+    if (!options_.buffers_full || options_.buffers_full()) return;
+    for (auto& [easy, transfer] : running_) {
+      if (transfer->paused()) transfer->resume();
+    }
+  }
+
+  bool any_paused() const {
+    return std::any_of(running_.begin(), running_.end(),
+                       [](const auto& entry) { return entry.second->paused(); });
   }
 
   // Full jitter: uniform in [0, min(max, base * 2^(attempts-1))], so retries of many URLs that
@@ -505,15 +629,20 @@ class Fetcher::Engine {
     return Milliseconds{pick(jitter_)};
   }
 
-  void finish_job(const Job& job, Outcome outcome, std::string body) {
+  void finish_job(const Job& job, Outcome outcome, std::string body, uint64_t streamed = 0,
+                  const std::string& head = "") {
     FetchResult result;
     result.id = job.id;
     result.url = job.url;
     result.error = std::move(outcome.error);
     result.detail = std::move(outcome.detail);
     result.http_status = outcome.http_status;
-    if (result.error.empty()) result.content_type = DetectImageType(body).value_or("");
+    if (result.error.empty()) {
+      result.content_type = DetectImageType(streamed ? head : body).value_or("");
+    }
     result.body = std::move(body);
+    result.streamed_bytes = streamed;
+    result.resumed_bytes = job.resumed_bytes;
     result.attempts = job.attempts;
     result.seconds = std::chrono::duration<double>(Clock::now() - job.first_started).count();
     if (on_done_) on_done_(std::move(result));

@@ -23,6 +23,14 @@ struct FetchOptions {
   long backoff_max_ms = 10000;  // also caps a server's Retry-After
   long max_redirects = 5;
   std::string user_agent = "zfan/0.1";
+  // Large bodies: with on_piece set, a body is handed over in pieces of about piece_bytes as it
+  // arrives (on the fetcher's thread, in order, before the transfer's DoneCallback) instead of
+  // kept whole; FetchResult::streamed_bytes then says how many bytes went that way. A piece at
+  // offset 0 after others restarts the body (a server that ignored our Range request).
+  uint64_t piece_bytes = 1u << 20;
+  std::function<void(uint64_t id, uint64_t offset, std::string bytes)> on_piece;
+  // While it returns true, transfers pause (curl's pause) instead of taking more bytes.
+  std::function<bool()> buffers_full;
 };
 
 // Error strings of FetchResult::error; summaries and the master's fold use them verbatim.
@@ -42,18 +50,21 @@ std::string HttpErrorName(long http_status);
 struct FetchResult {
   uint64_t id = 0;
   std::string url;
-  std::string error;         // empty = ok; otherwise one of the error strings above
-  std::string detail;        // for people: curl's message, the mislabelled Content-Type, ...
-  long http_status = 0;      // of the last response; 0 if none arrived
-  std::string body;          // the image bytes when ok
-  std::string content_type;  // from the magic bytes ("image/png"), never from the header
+  std::string error;            // empty = ok; otherwise one of the error strings above
+  std::string detail;           // for people: curl's message, the mislabelled Content-Type, ...
+  long http_status = 0;         // of the last response; 0 if none arrived
+  std::string body;             // the image bytes when ok (and not streamed)
+  uint64_t streamed_bytes = 0;  // > 0: the body went out in pieces (on_piece), body is empty
+  uint64_t resumed_bytes = 0;   // bytes a retry did not fetch again (HTTP Range)
+  std::string content_type;     // from the magic bytes ("image/png"), never from the header
   uint32_t attempts = 0;
   double seconds = 0;  // from the first attempt's start to the end, backoff waits included
 };
 
 // Runs transfers on its own thread. Retries of TIMEOUT, CONNECT, HTTP 5xx and 429 wait with
 // exponential backoff and full jitter (or the server's Retry-After on 429/503) without holding
-// up other transfers; no other error is retried.
+// up other transfers; no other error is retried. A streamed body cut off mid-way continues where
+// it stopped (Range, with If-Range on the ETag or Last-Modified) if the server accepts ranges.
 class Fetcher {
  public:
   // Called once per submitted id that is not drained, on the fetcher's thread. It may call
