@@ -45,6 +45,8 @@ class ZfanProcess {
   // Waits for exit; kills it and fails the test if it takes longer than `timeout`.
   int Wait(milliseconds timeout = milliseconds(120000));
   std::optional<int> Poll() { return child_->Poll(); }
+  // Peak resident memory in KiB, once it has exited (0 before).
+  long peak_rss_kib() const { return child_->peak_rss_kib().value_or(0); }
   std::string out() const { return ReadFile(dir_ / "stdout"); }
   std::string err() const { return ReadFile(dir_ / "stderr"); }
   nlohmann::json json() const;  // stdout parsed as JSON (the --json summary)
