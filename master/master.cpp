@@ -281,12 +281,14 @@ void MasterLoop::Timers(TimePoint now) {
 void MasterLoop::Turn(Millis timeout) {
   // A worker's pipe that was full frees up when it reads, i.e. when it has sent results: the
   // results socket is the one to wait on.
-  zmq::pollitem_t items[] = {{sockets_.results().handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {{sockets_.results().handle(), 0, ZMQ_POLLIN, 0},
+                             {nullptr, StopSignalFd(), ZMQ_POLLIN, 0}};  // Ctrl-C wakes us
   try {
-    zmq::poll(items, 1, timeout);
+    zmq::poll(items, 2, timeout);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  if (items[1].revents & ZMQ_POLLIN) DrainStopSignalFd();
   TimePoint woke = Clock::now();
   sink_->ReceiveAll();
   sink_->CollectFolds();

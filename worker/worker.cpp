@@ -449,12 +449,14 @@ void WorkerLoop::PollOnce(Millis timeout) {
       {nullptr, completions_.fd(), ZMQ_POLLIN, 0},
       {monitor_.handle(), 0, ZMQ_POLLIN, 0},
       {tasks_.handle(), 0, static_cast<short>(want_tasks ? ZMQ_POLLIN : 0), 0},
+      {nullptr, StopSignalFd(), ZMQ_POLLIN, 0},  // SIGTERM wakes us (the loop reads the count)
   };
   try {
-    zmq::poll(items, 4, timeout);
+    zmq::poll(items, 5, timeout);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) throw;
   }
+  if (items[4].revents & ZMQ_POLLIN) DrainStopSignalFd();
   if (items[0].revents & ZMQ_POLLIN) OnControl();
   if (items[1].revents & ZMQ_POLLIN) OnCompletions();
   if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent();
