@@ -403,6 +403,8 @@ ExitCode MasterLoop::Run() {
     return ExitCodeFor(ready);
   }
   dispatcher_->Open();
+  // The first tasks go now, not after a tick spent waiting for results that nothing can send.
+  dispatcher_->Fill(Clock::now(), sink_->folding());
   int signals_seen = 0;
   while (!s_.sched->Finished()) {
     int signals = StopSignalsReceived();
