@@ -150,6 +150,7 @@ void Scheduler::OnWorkerLeft(const std::string& worker, const std::vector<TaskId
       Requeue(id);
     }
   }
+  RequeueUntakenSentTo(worker);
   auto h = held_.find(worker);
   if (h == held_.end()) return;
   std::vector<TaskId> rest(h->second.begin(), h->second.end());
@@ -165,8 +166,21 @@ bool Scheduler::Blame(TaskId id) {
   return true;
 }
 
+// Tasks addressed to `worker` that it never took (a batch in transit when it died or left) go
+// back now rather than after the lease: nobody else can take them.
+void Scheduler::RequeueUntakenSentTo(const std::string& worker) {
+  if (sent_to(worker) == 0) return;
+  std::vector<TaskId> untaken;
+  for (const auto& [id, f] : in_flight_) {
+    if (f.target == worker && f.worker.empty()) untaken.push_back(id);
+  }
+  std::sort(untaken.begin(), untaken.end());
+  for (auto it = untaken.rbegin(); it != untaken.rend(); ++it) Requeue(*it);
+}
+
 std::vector<TaskId> Scheduler::OnWorkerDead(const std::string& worker) {
   std::vector<TaskId> failed_for_good;
+  RequeueUntakenSentTo(worker);
   auto h = held_.find(worker);
   if (h == held_.end()) return failed_for_good;
   std::vector<TaskId> held(h->second.begin(), h->second.end());

@@ -65,9 +65,11 @@ class Scheduler {
   FailureKind OnFailure(TaskId id, bool retryable);
   // A task counted done whose result could not be kept after all (its file failed to write).
   void FailDone(TaskId id);
-  // A worker left cleanly: these ids (and whatever else it held) go back to the front.
+  // A worker left cleanly: these ids (and whatever else it held, or was sent and never took) go
+  // back to the front.
   void OnWorkerLeft(const std::string& worker, const std::vector<TaskId>& handed_back);
-  // A worker was declared dead. Returns ids that failed for good (blamed too often).
+  // A worker was declared dead: what it held or was sent and never took goes back. Returns ids
+  // that failed for good (blamed too often).
   std::vector<TaskId> OnWorkerDead(const std::string& worker);
   void RequeueExpiredLeases(TimePoint now);
   // The lease in force: at least config.lease, and longer while a worker's queue of `depth`
@@ -105,6 +107,7 @@ class Scheduler {
   };
 
   void Requeue(TaskId id);
+  void RequeueUntakenSentTo(const std::string& worker);
   void Forget(TaskId id);
   bool Blame(TaskId id);  // true if the task now failed for good
 

@@ -201,6 +201,28 @@ TEST_CASE("a dead worker's held tasks are requeued and each blamed once", "[sche
   CHECK(s.OnWorkerDead("nobody").empty());
 }
 
+TEST_CASE("a batch sent to a worker that dies or leaves before taking it goes back at once",
+          "[scheduler]") {
+  Scheduler s(6, {});
+  auto to_a = Ids(s.NextBatch(2, t0, "a"));  // 0, 1: in transit to a
+  auto to_b = Ids(s.NextBatch(2, t0, "b"));  // 2, 3: in transit to b
+  s.OnTaken("a", {to_a[0]}, t0);             // a took 0 only
+  CHECK(s.sent_to("a") == 2);
+  CHECK(s.OnWorkerDead("a").empty());
+  CHECK(s.sent_to("a") == 0);
+  CHECK(s.stats().requeued == 2);
+  CHECK(s.sent_to("b") == 2);  // another worker's batch stays where it is
+  // Never taken, so never blamed: 1 goes out again as attempt 1, 0 (taken) as attempt 2.
+  CHECK(s.attempts_of(to_a[1]) == 1);
+  CHECK(s.attempts_of(to_a[0]) == 2);
+  CHECK(Sorted(Ids(s.NextBatch(10, t0, "c"))) == std::vector<TaskId>{0, 1, 4, 5});
+
+  s.OnWorkerLeft("b", {});  // left without handing back what was still on its way
+  CHECK(s.sent_to("b") == 0);
+  CHECK(s.stats().requeued == 4);
+  CHECK(Sorted(Drain(s, t0)) == to_b);
+}
+
 TEST_CASE("a dead worker blames only the retried task it reported as started alone",
           "[scheduler]") {
   SchedulerConfig config;
