@@ -45,12 +45,15 @@ int64_t Dispatcher::FreeSlots(const std::string& id, const WorkerRecord& w) cons
 
 // Tasks each slot should hold: enough to cover kPipelineSeconds of work, so tiny tasks are
 // pipelined deeply (and batched), and at least 2, so a slot never waits a round trip to the
-// master for its next task. Big payloads (sum chunks shipped as data) are capped by bytes, so a
-// batch stays a few MB. Fill drops to 1 per slot for the last window of the job.
-double Dispatcher::Depth(double median_task_s) const {
+// master for its next task. Where that round trip is long (hundreds of workers on a few cores:
+// the master's turn and the workers' wake-ups queue for CPU), enough to cover twice the measured
+// round trip, so a slot's next task is there before its current one ends. Big payloads (sum
+// chunks shipped as data) are capped by bytes, so a batch stays a few MB. Fill drops to 1 per
+// slot for the last window of the job.
+double Dispatcher::Depth(double median_task_s, double handoff_s) const {
   if (s_.sched->done_count() == s_.report.resumed + s_.report.skipped) return 2;
   double task_s = std::max(median_task_s, 1e-6);
-  double by_time = 1 + kPipelineSeconds / task_s;
+  double by_time = 1 + std::max(kPipelineSeconds, 2 * handoff_s) / task_s;
   double by_bytes = static_cast<double>(kMaxBatchBytes) /
                     static_cast<double>(std::max<uint64_t>(avg_payload_bytes_, 1));
   return std::clamp(std::min(by_time, by_bytes), 2.0, static_cast<double>(kMaxDepth));
@@ -116,7 +119,7 @@ void Dispatcher::Fill(TimePoint now, size_t folding) {
   uint64_t slots = s_.workers.active_slots();
   if (slots == 0) return;
   double task_s = sched.median_task_seconds();  // once per turn: it sorts recent times
-  double depth = Depth(task_s);
+  double depth = Depth(task_s, sched.median_handoff_seconds());
   uint64_t unfinished = sched.total() - sched.done_count() - sched.failed_count();
   // The tail: a slow worker's slot gets one task at a time. Only for tasks longer
   // than kPipelineSeconds, of which a slot holds the minimum of 2: shorter ones queue

@@ -25,8 +25,8 @@ class Dispatcher {
   void Fill(TimePoint now, size_t folding);
   // Byte credit for a worker's body pieces (see BodyCredit); false if it could not be sent now.
   bool SendCredit(const std::string& worker, uint64_t bytes);
-  // Tasks each slot should hold for tasks of this median length (see dispatcher.cpp).
-  double Depth(double median_task_s) const;
+  // Tasks each slot should hold for tasks of this median length and round trip (dispatcher.cpp).
+  double Depth(double median_task_s, double handoff_s) const;
 
  private:
   enum class Sent { kOk, kFull, kUnreachable };

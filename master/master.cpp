@@ -270,7 +270,8 @@ void MasterLoop::Timers(TimePoint now) {
     standby_.Assign();  // a worker joining mid-job sits out too once N take part
     PublishStandby(now, Millis(1000));
   }
-  s_.sched->AdaptLease(dispatcher_->Depth(s_.sched->median_task_seconds()));
+  s_.sched->AdaptLease(
+      dispatcher_->Depth(s_.sched->median_task_seconds(), s_.sched->median_handoff_seconds()));
   s_.sched->RequeueExpiredLeases(now);
   local_.Supervise(/*replace=*/!draining_ && !s_.sched->Finished());
   if (Status s = s_.journal.Flush(now); !s.ok()) spdlog::error("{}", s.message());

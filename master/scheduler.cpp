@@ -12,7 +12,9 @@ Scheduler::Scheduler(uint64_t total, SchedulerConfig config)
       config_(config),
       lease_(config.lease),
       done_(total, false),
-      failed_(total, false) {}
+      failed_(total, false),
+      recent_busy_(kRecentTasks),
+      recent_handoff_(kRecentTasks) {}
 
 void Scheduler::AdaptLease(double depth) {
   auto drain = std::chrono::duration<double>(3.0 * depth * median_task_seconds());
@@ -60,6 +62,8 @@ void Scheduler::OnTaken(const std::string& worker, const std::vector<TaskId>& id
     if (it == in_flight_.end()) continue;  // done already, or a speculative copy
     if (it->second.worker.empty()) {
       it->second.worker = worker;
+      recent_handoff_.Add(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - it->second.sent_at).count()));
       it->second.sent_at = now;  // age counts from receipt, for straggler detection
       held.insert(id);
     } else if (it->second.copies > 0 && it->second.worker != worker) {
@@ -103,12 +107,7 @@ ResultKind Scheduler::OnResult(TaskId id, const std::string& worker, uint64_t bu
   Forget(id);
   done_[id] = true;
   ++done_count_;
-  if (recent_busy_us_.size() < kRecentTasks) {
-    recent_busy_us_.push_back(busy_us);
-  } else {
-    recent_busy_us_[recent_next_] = busy_us;
-    recent_next_ = (recent_next_ + 1) % kRecentTasks;
-  }
+  recent_busy_.Add(busy_us);
   return ResultKind::kFirst;
 }
 
@@ -219,7 +218,7 @@ void Scheduler::RequeueExpiredLeases(TimePoint now) {
 
 std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
   std::vector<Dispatch> copies;
-  if (HasWaiting() || max == 0 || recent_busy_us_.empty()) return copies;
+  if (HasWaiting() || max == 0 || recent_busy_.empty()) return copies;
   auto threshold = std::max<Clock::duration>(
       config_.speculate_min_age,
       std::chrono::duration_cast<Clock::duration>(
@@ -237,13 +236,6 @@ std::vector<Dispatch> Scheduler::Stragglers(size_t max, TimePoint now) {
     copies.push_back({id, f.attempt, f.worker});
   }
   return copies;
-}
-
-double Scheduler::median_task_seconds() const {
-  if (recent_busy_us_.empty()) return 0;
-  std::vector<uint64_t> v = recent_busy_us_;
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2] / 1e6;
 }
 
 uint32_t Scheduler::attempts_of(TaskId id) const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "master/recent_samples.h"
 
 namespace zfan::master {
 
@@ -87,7 +88,10 @@ class Scheduler {
   uint64_t failed_count() const { return failed_count_; }
   const SchedulerStats& stats() const { return stats_; }
   // Median busy time of recent tasks, seconds (0 before any result).
-  double median_task_seconds() const;
+  double median_task_seconds() const { return recent_busy_.MedianSeconds(); }
+  // Median time from sending a batch to hearing its TAKEN, seconds (0 before any): the round trip
+  // a worker's next task takes to reach it, the master's own turn included.
+  double median_handoff_seconds() const { return recent_handoff_.MedianSeconds(); }
   uint32_t attempts_of(TaskId id) const;  // 1 + strikes
   size_t held_by(const std::string& worker) const;
   // Tasks sent to `worker` (NextBatch's target) that are still in flight: its used credit.
@@ -127,8 +131,8 @@ class Scheduler {
   uint64_t done_count_ = 0;
   uint64_t failed_count_ = 0;
   size_t spec_copies_ = 0;
-  std::vector<uint64_t> recent_busy_us_;  // ring of recent task times
-  size_t recent_next_ = 0;
+  RecentSamples recent_busy_;
+  RecentSamples recent_handoff_;
   SchedulerStats stats_;
 };
 

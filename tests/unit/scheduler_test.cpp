@@ -408,6 +408,22 @@ TEST_CASE("the median task time is the middle of recent results", "[scheduler]")
   CHECK(s.median_task_seconds() == Approx(3.0));
 }
 
+TEST_CASE("the hand-off time is the median from sending a task to its first TAKEN",
+          "[scheduler]") {
+  Scheduler s(4, {});
+  CHECK(s.median_handoff_seconds() == 0);
+  auto first = Ids(s.NextBatch(3, t0));
+  s.OnTaken("a", {first[0]}, t0 + Millis(10));
+  s.OnTaken("a", {first[1]}, t0 + Millis(40));
+  s.OnTaken("b", {first[2]}, t0 + Millis(20));
+  CHECK(s.median_handoff_seconds() == Approx(0.020));
+  // A second TAKEN of the same task (a copy's) and a TAKEN of a closed task add nothing.
+  s.OnTaken("b", {first[1]}, t0 + Millis(900));
+  s.OnResult(first[0], "a", 1000);
+  s.OnTaken("a", {first[0]}, t0 + Millis(900));
+  CHECK(s.median_handoff_seconds() == Approx(0.020));
+}
+
 TEST_CASE("the job is finished when done plus failed reaches the total", "[scheduler]") {
   Scheduler s(3, {});
   SendAndTake(s, 3, "a", t0);
