@@ -183,10 +183,7 @@ std::string HexPrefix(std::string_view bytes) {
 class Transfer {
  public:
   Transfer(Job job, EasyHandle easy, const FetchOptions& options)
-      : job_(std::move(job)),
-        easy_(std::move(easy)),
-        max_bytes_(options.max_bytes),
-        options_(options) {}
+      : job_(std::move(job)), easy_(std::move(easy)), options_(options) {}
   ~Transfer() { detach(); }
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -217,7 +214,7 @@ class Transfer {
   }
 
   // Sets every option of an attempt; returns the outcome to report if libcurl refuses one.
-  std::optional<Outcome> configure(const FetchOptions& options) {
+  std::optional<Outcome> configure() {
     CURL* easy = easy_.get();
     if (curl_easy_setopt(easy, CURLOPT_URL, job_.url.c_str()) != CURLE_OK) {
       return Outcome{kErrorBadUrl, "libcurl refused the URL", 0, false, std::nullopt};
@@ -233,14 +230,14 @@ class Transfer {
     set(CURLOPT_PROTOCOLS_STR, kAllowedProtocols);
     set(CURLOPT_REDIR_PROTOCOLS_STR, kAllowedProtocols);
     set(CURLOPT_FOLLOWLOCATION, 1L);
-    set(CURLOPT_MAXREDIRS, options.max_redirects);
-    set(CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
-    set(CURLOPT_TIMEOUT_MS, options.total_timeout_ms);
-    set(CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes_per_s);
-    set(CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
+    set(CURLOPT_MAXREDIRS, options_.max_redirects);
+    set(CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    set(CURLOPT_TIMEOUT_MS, options_.total_timeout_ms);
+    set(CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes_per_s);
+    set(CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
     // Rejects a too large Content-Length before any body byte; OnBodyBytes covers the rest.
-    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_bytes));
-    set(CURLOPT_USERAGENT, options.user_agent.c_str());
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_bytes));
+    set(CURLOPT_USERAGENT, options_.user_agent.c_str());
     if (job_.resume_from > 0 && !job_.validator.empty()) {
       // "If the body is still the one we have the start of, the rest; else all of it."
       range_ = std::to_string(job_.resume_from) + "-";
@@ -279,10 +276,10 @@ class Transfer {
       // An error page too large to drain is still reported as the HTTP error it is.
       if (http_status >= 400) return HttpOutcome(easy_.get(), http_status);
       const char* what = too_large_ ? "body" : "Content-Length";
-      return Outcome{
-          kErrorTooLarge,
-          std::string(what) + " exceeds the limit of " + std::to_string(max_bytes_) + " bytes",
-          http_status, false, std::nullopt};
+      return Outcome{kErrorTooLarge,
+                     std::string(what) + " exceeds the limit of " +
+                         std::to_string(options_.max_bytes) + " bytes",
+                     http_status, false, std::nullopt};
     }
     if (code != CURLE_OK) return TransportOutcome(code, http_status, curl_message_);
     if (RedirectedToRemovedPlaceholder(easy_.get())) {
@@ -300,7 +297,7 @@ class Transfer {
     auto& self = *static_cast<Transfer*>(context);
     const size_t length = size * count;
     if (!self.body_started_) self.start_body();
-    if (length > self.max_bytes_ - self.bytes_received_) {
+    if (length > self.options_.max_bytes - self.bytes_received_) {
       self.too_large_ = true;
       return 0;
     }
@@ -310,9 +307,7 @@ class Transfer {
     }
     self.bytes_received_ += length;
     if (!self.keep_body_) return length;
-    if (self.head_.size() < kHeadBytes) {
-      self.head_.append(data, std::min(length, kHeadBytes - self.head_.size()));
-    }
+    KeepImageHead(self.head_, std::string_view(data, length));
     if (!self.options_.on_piece) {
       self.body_.append(data, length);
       return length;
@@ -353,10 +348,11 @@ class Transfer {
     }
     curl_off_t content_length = -1;
     curl_easy_getinfo(easy_.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
-    if (keep_body_ && content_length > 0 && static_cast<uint64_t>(content_length) <= max_bytes_) {
+    if (keep_body_ && content_length > 0 &&
+        static_cast<uint64_t>(content_length) <= options_.max_bytes) {
       // Streaming keeps one piece at a time, whatever the length.
-      const uint64_t keep = options_.on_piece ? options_.piece_bytes
-                                              : static_cast<uint64_t>(content_length);
+      const uint64_t keep =
+          options_.on_piece ? options_.piece_bytes : static_cast<uint64_t>(content_length);
       body_.reserve(static_cast<size_t>(std::min<uint64_t>(keep, content_length)));
     }
   }
@@ -396,15 +392,12 @@ class Transfer {
     attached_to_ = nullptr;
   }
 
-  static constexpr size_t kHeadBytes = 16;  // enough for DetectImageType and HexPrefix
-
   Job job_;
   EasyHandle easy_;
   CURLM* attached_to_ = nullptr;  // non-null while easy_ is part of that multi handle
-  const uint64_t max_bytes_;
-  const FetchOptions& options_;  // the engine's, which outlives every Transfer
-  uint64_t bytes_received_ = 0;  // INVARIANT: <= max_bytes_, and body_.size() <= it
-  uint64_t delivered_ = 0;       // body bytes handed over as pieces
+  const FetchOptions& options_;   // the engine's, which outlives every Transfer
+  uint64_t bytes_received_ = 0;   // INVARIANT: <= options_.max_bytes, and body_.size() <= it
+  uint64_t delivered_ = 0;        // body bytes handed over as pieces
   bool body_started_ = false;
   bool keep_body_ = false;
   bool too_large_ = false;
@@ -412,7 +405,7 @@ class Transfer {
   bool resumable_ = false;
   std::string validator_;
   std::string body_;  // bytes not yet handed over (all of them unless streaming)
-  std::string head_;  // the body's first kHeadBytes
+  std::string head_;  // the body's first kImageHeadBytes
   std::string range_;
   HeaderList headers_;
   char curl_message_[CURL_ERROR_SIZE] = {};
@@ -560,7 +553,7 @@ class Fetcher::Engine {
       return;
     }
     auto transfer = std::make_unique<Transfer>(std::move(job), std::move(easy), options_);
-    if (std::optional<Outcome> refused = transfer->configure(options_)) {
+    if (std::optional<Outcome> refused = transfer->configure()) {
       finish_attempt(std::move(transfer), std::move(*refused));
       return;
     }

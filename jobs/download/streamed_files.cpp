@@ -1,6 +1,7 @@
 #include "jobs/download/streamed_files.h"
 
 #include "common/work_pool.h"
+#include "jobs/download/image_check.h"
 
 namespace zfan::download {
 
@@ -56,9 +57,7 @@ Status StreamedFiles::Append(const std::string& worker, jobs::BodyPiece piece, i
     if (body.error.ok()) {
       body.size += size;
       body.hash.Update(piece.bytes);
-      if (body.head.size() < kHeadBytes) {
-        body.head += piece.bytes.view().substr(0, kHeadBytes - body.head.size());
-      }
+      KeepImageHead(body.head, piece.bytes.view());
     }
     released_ += size;
   });

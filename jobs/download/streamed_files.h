@@ -49,8 +49,6 @@ class StreamedFiles {
   // Bytes of pieces written or dropped since the last call (any thread).
   uint64_t TakeReleased() { return released_.exchange(0); }
 
-  static constexpr size_t kHeadBytes = 16;
-
  private:
   using Key = std::pair<std::string, jobs::TaskId>;
   struct Shard;
