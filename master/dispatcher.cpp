@@ -99,8 +99,7 @@ bool Dispatcher::FillWorker(const std::string& id, uint32_t slots, double depth,
   auto credit = std::min(static_cast<uint64_t>(std::ceil(slots * depth)),
                          std::max<uint64_t>(fair_share * slots, 1));
   // Half the worker's credit per batch: it works on one batch while the next waits in its pipe.
-  uint64_t per_batch = std::max<uint64_t>({credit / 2, 1});
-  per_batch = std::min<uint64_t>(per_batch, std::max<uint64_t>(fair_share * slots, 1));
+  uint64_t per_batch = std::max<uint64_t>(credit / 2, 1);
   while (sched.sent_to(id) < credit && sched.HasWaiting()) {
     size_t n = std::min<uint64_t>(per_batch, credit - sched.sent_to(id));
     auto batch = sched.NextBatch(n, now, id);

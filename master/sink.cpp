@@ -120,13 +120,13 @@ void Sink::HandleResults(proto::Results& r) {
   for (auto& item : r.items) HandleItem(r.worker_id, item);
 }
 
-// A piece of a body being streamed: it must come within the sender's credit; pieces of a task
-// already done (another copy won) or of another job are dropped at once.
 // A task of this job that no result has closed yet (a later one is a duplicate).
 bool Sink::StillOpen(jobs::TaskId id) const {
   return id < s_.sched->total() && !s_.sched->IsClosed(id);
 }
 
+// A piece of a body being streamed: it must come within the sender's credit; pieces of a task
+// already done (another copy won) or of another job are dropped at once.
 void Sink::HandleBody(proto::Body& body) {
   s_.workers.TouchId(body.worker_id, Clock::now());
   const uint64_t size = body.piece.size();
