@@ -1,7 +1,23 @@
 // The `primes` job: count (and optionally list) the primes in [from, to) in chunks.
 #pragma once
+#include <cstdint>
+
+#include "jobs/numbers.h"
+#include "jobs/primes/prime_math.h"
 #include "jobs/registry.h"
 
 namespace zfan::jobs {
+
+inline constexpr uint64_t kMaxListChunk = 100'000'000;  // a chunk's primes must fit one result
+
+// libprimesieve 11 pre-sieves with every prime below 100 only in a call at least 20 times as wide
+// as its pre-sieve buffers (6,441,360 numbers); a narrower call pre-sieves with 7, 11 and 13 alone
+// and sieves 15-25 % slower per number.
+inline constexpr uint64_t kFullPreSieveSpan = 20 * 6'441'360;
+
+// The chunks of `--chunk auto`: guided for the sieve, fixed for trial division.
+ChunkPlan PrimesAutoPlan(Range r, PrimeMethod method, bool list);
+
 JobEntry PrimesJobEntry();
-}
+
+}  // namespace zfan::jobs

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "jobs/primes/prime_math.h"
+#include "jobs/primes/primes_job.h"
 
 using namespace zfan::jobs;
 
@@ -324,4 +325,29 @@ TEST_CASE("the known prime counts are pi(10^k) and only from the start", "[numbe
     INFO("x = " << x);
     CHECK(KnownPrimeCount(0, x) == PrimesInChunk({0, x}, PrimeMethod::kSieve, false).count);
   }
+}
+
+TEST_CASE("primes' auto chunks are wide enough for libprimesieve's full pre-sieve", "[numbers]") {
+  auto widths_below_full = [](const ChunkPlan& plan) {
+    size_t narrow = 0;
+    for (uint64_t i = 0; i + 1 < plan.count(); ++i) {  // the last chunk is clipped to the range
+      narrow += plan.at(i).hi - plan.at(i).lo < kFullPreSieveSpan;
+    }
+    return narrow;
+  };
+  ChunkPlan e10 = PrimesAutoPlan({0, 10'000'000'000}, PrimeMethod::kSieve, false);
+  CHECK(e10.count() == 20);  // range/64 is already wider
+  CHECK(widths_below_full(e10) == 0);
+  ChunkPlan e9x2 = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, false);
+  CHECK(e9x2.count() == 12);  // 4 of 2.5e8, then 8 of 1.29e8 instead of shrinking to 3.1e7
+  CHECK(widths_below_full(e9x2) == 0);
+  CHECK(e9x2.at(11).hi == 2'000'000'000);
+  // A small range still gives two workers several tasks each.
+  ChunkPlan e8 = PrimesAutoPlan({0, 100'000'000}, PrimeMethod::kSieve, false);
+  CHECK(e8.count() == 6);
+  CHECK(e8.at(5).hi == 100'000'000);
+  // --list caps a chunk at 1e8 so its primes fit one result message.
+  ChunkPlan listed = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, true);
+  CHECK(listed.largest() <= kMaxListChunk);
+  CHECK(PrimesAutoPlan({0, 1'000'000}, PrimeMethod::kTrial, false).count() == 100);
 }
