@@ -1,4 +1,11 @@
-# Shared helpers of run_cpu.sh and run_download.sh (sourced).
+# shellcheck shell=bash
+# Shared helpers of the bench scripts (sourced once BENCH is set).
+
+# The paths every script starts from; the environment may override each.
+ROOT="$(dirname "$BENCH")"
+ZFAN="${ZFAN:-$ROOT/build/cli/zfan}"
+HTTPD="${HTTPD:-$ROOT/build/tests/fixtures/zfan-test-httpd}"
+PY="${PYTHON:-${PY:-/usr/bin/python3}}"
 
 # The machine is shared: before a section, wait (up to QUIET_WAIT_S, default 180 s) for the
 # 1-minute load average to fall below QUIET_LOAD (default 0.7), and log the load it started at,

@@ -19,10 +19,7 @@
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$BENCH")"
-ZFAN="${ZFAN:-$ROOT/build/cli/zfan}"
-HTTPD="${HTTPD:-$ROOT/build/tests/fixtures/zfan-test-httpd}"
-PY="${PYTHON:-/usr/bin/python3}"
+source "$BENCH/lib.sh"  # ROOT, ZFAN, HTTPD, PY and the helpers
 W="${WORKDIR:-/tmp/zfan-bench-big}"
 D="${OUT_BASE:-/dev/shm/zfan-bench-big-$$}"
 PORT="${PORT:-25957}"
@@ -47,7 +44,6 @@ rm -rf "$W" && mkdir -p "$W" "$(dirname "$RESULT")"
 cp "$ZFAN" "$W/zfan" && ZFAN="$W/zfan"
 # lib.sh's section() logs the load to $OUT/load.txt: keep that log here, it goes into big.md.
 OUT="$W"
-source "$BENCH/lib.sh"
 record_env "$W/env.txt"
 
 SERVER_PID="" PIDS=()

@@ -12,10 +12,7 @@
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(dirname "$BENCH")"
-ZFAN="${ZFAN:-$ROOT/build/cli/zfan}"
-HTTPD="${HTTPD:-$ROOT/build/tests/fixtures/zfan-test-httpd}"
-PY="${PYTHON:-/usr/bin/python3}"
+source "$BENCH/lib.sh"  # ROOT, ZFAN, HTTPD, PY and the helpers
 W="${WORKDIR:-/tmp/zfan-bench-download}"
 PORT="${PORT:-25657}"
 # Where the downloaded files go: the floor is a network floor, so OUT_DIRS=/dev/shm/... takes the
@@ -37,7 +34,6 @@ done
 rm -rf "$W" && mkdir -p "$W" "$D" "$OUT"
 # Time a private copy: a rebuild of build/cli/zfan during the run must not change (or break) it.
 cp "$ZFAN" "$W/zfan" && ZFAN="$W/zfan"
-source "$BENCH/lib.sh"
 record_env "$OUT/env_download.txt"
 
 SERVER_PID=""
