@@ -535,6 +535,42 @@ TEST_CASE("a master killed with -9 mid-download resumes: every file once, no tem
   CHECK(FilesIn(dir / "out") == Expected(server));
 }
 
+TEST_CASE("a master killed with -9 mid-gallery resumes: every image and album file once",
+          "[download][chaos]") {
+  ImgurTestServerOptions options = SmallCatalogue(40, 100);  // slow enough to be caught midway
+  options.gallery_albums = 4;  // two inline, two fetched: album tasks that make more tasks
+  ImgurTestServer server(options);
+  StartApi(server);
+  TempDir dir;
+  std::vector<std::string> args{"master",      "download",
+                                "--source",    "gallery",
+                                "--api-base",  server.base_url(),
+                                "--out",       dir / "out",
+                                "--local-workers", "1",
+                                "--worker-slots", "2",
+                                "--port",      std::to_string(FreePortTriple()),
+                                "--joblog",    dir / "log.tsv",
+                                "--json",      "-q"};
+  {
+    ZfanProcess first(args);
+    REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 15; },
+                      milliseconds(60000)));
+    first.Signal(SIGKILL);
+    first.Wait();
+  }
+  args.push_back("--resume");
+  ZfanProcess second(args);
+  REQUIRE(second.Wait() == 0);
+  auto j = second.json();
+  CHECK(j["tasks"]["resumed"].get<int>() + j["tasks"]["skipped"].get<int>() >= 15);
+  CHECK(j["tasks"]["failed"] == 0);
+  // FilesIn lists temporary files too: a leftover from the killed run would show here.
+  CHECK(FilesIn(dir / "out") == Expected(server));
+  for (const HostedAlbum& album : server.albums()) {
+    CHECK(FilesIn(dir / ("out/" + album.id)) == Expected(album.images));
+  }
+}
+
 TEST_CASE("a full disk fails the files that do not fit, cleanly, and the master carries on",
           "[download]") {
   ImgurTestServer server(SmallCatalogue(12));
