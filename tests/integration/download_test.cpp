@@ -54,8 +54,10 @@ void WriteLines(const std::string& path, const std::vector<std::string>& lines) 
   for (const auto& l : lines) out << l << '\n';
 }
 
-RunResult Download(const std::vector<std::string>& job_args, const std::string& out,
-                   int workers = 2, std::vector<std::string> extra = {}) {
+// `zfan master download JOB_ARGS --out OUT` on `workers` local workers, a free port, --json -q.
+std::vector<std::string> DownloadArgs(const std::vector<std::string>& job_args,
+                                      const std::string& out, int workers,
+                                      const std::vector<std::string>& extra) {
   std::vector<std::string> args{"master", "download"};
   args.insert(args.end(), job_args.begin(), job_args.end());
   std::vector<std::string> common{"--out",           out,
@@ -64,7 +66,12 @@ RunResult Download(const std::vector<std::string>& job_args, const std::string& 
                                   "--json",          "-q"};
   args.insert(args.end(), common.begin(), common.end());
   args.insert(args.end(), extra.begin(), extra.end());
-  return RunZfan(args, milliseconds(180000));
+  return args;
+}
+
+RunResult Download(const std::vector<std::string>& job_args, const std::string& out,
+                   int workers = 2, std::vector<std::string> extra = {}) {
+  return RunZfan(DownloadArgs(job_args, out, workers, extra), milliseconds(180000));
 }
 
 // Starts `server` and lets this process's zfan use its API (IMGUR_CLIENT_ID).
@@ -508,63 +515,55 @@ TEST_CASE("thumbnails are written beside the images, aspect kept", "[download]")
   }
 }
 
+namespace {
+
+// Runs `args` (which write a --joblog to `joblog`) until `done` tasks succeeded, kills the master
+// with -9 and reruns it with --resume: the second run must exit 0 with nothing failed, and account
+// for at least those `done` tasks without running them again.
+void KillAndResume(std::vector<std::string> args, const std::string& joblog, size_t done) {
+  {
+    ZfanProcess first(args);
+    REQUIRE(WaitUntil([&] { return CountLines(ReadFile(joblog), "\tOK\t") >= done; },
+                      milliseconds(60000)));
+    first.Signal(SIGKILL);
+    first.Wait();
+  }
+  args.push_back("--resume");
+  ZfanProcess second(args);
+  REQUIRE(second.Wait() == 0);
+  auto j = second.json();
+  CHECK(j["tasks"]["resumed"].get<size_t>() + j["tasks"]["skipped"].get<size_t>() >= done);
+  CHECK(j["tasks"]["failed"] == 0);
+}
+
+// A download into dir/out on one local worker with two slots, its joblog in dir/log.tsv.
+std::vector<std::string> ResumableDownload(const std::vector<std::string>& job_args,
+                                           const TempDir& dir) {
+  return DownloadArgs(job_args, dir / "out", 1,
+                      {"--worker-slots", "2", "--joblog", dir / "log.tsv"});
+}
+
+}  // namespace
+
 TEST_CASE("a master killed with -9 mid-download resumes: every file once, no temp files",
           "[download][chaos]") {
   ImgurTestServer server(SmallCatalogue(60, 100));
   REQUIRE(server.start().ok());
   TempDir dir;
   WriteLines(dir / "links.txt", server.image_urls());
-  int port = FreePortTriple();
-  std::vector<std::string> args{
-      "master",    "download",           "--links",  dir / "links.txt", "--out",
-      dir / "out", "--local-workers",    "1",        "--worker-slots",  "2",
-      "--port",    std::to_string(port), "--joblog", dir / "log.tsv",   "--json",
-      "-q"};
-  {
-    ZfanProcess first(args);
-    REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 25; },
-                      milliseconds(60000)));
-    first.Signal(SIGKILL);
-    first.Wait();
-  }
-  args.push_back("--resume");
-  ZfanProcess second(args);
-  REQUIRE(second.Wait() == 0);
-  auto j = second.json();
-  CHECK(j["tasks"]["resumed"].get<int>() + j["tasks"]["skipped"].get<int>() >= 25);
-  CHECK(FilesIn(dir / "out") == Expected(server));
+  KillAndResume(ResumableDownload({"--links", dir / "links.txt"}, dir), dir / "log.tsv", 25);
+  CHECK(FilesIn(dir / "out") == Expected(server));  // temporary files would show here too
 }
 
 TEST_CASE("a master killed with -9 mid-gallery resumes: every image and album file once",
           "[download][chaos]") {
-  ImgurTestServerOptions options = SmallCatalogue(40, 100);  // slow enough to be caught midway
+  ImgurTestServerOptions options = SmallCatalogue(40, 100);
   options.gallery_albums = 4;  // two inline, two fetched: album tasks that make more tasks
   ImgurTestServer server(options);
   StartApi(server);
   TempDir dir;
-  std::vector<std::string> args{"master",      "download",
-                                "--source",    "gallery",
-                                "--api-base",  server.base_url(),
-                                "--out",       dir / "out",
-                                "--local-workers", "1",
-                                "--worker-slots", "2",
-                                "--port",      std::to_string(FreePortTriple()),
-                                "--joblog",    dir / "log.tsv",
-                                "--json",      "-q"};
-  {
-    ZfanProcess first(args);
-    REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), "\tOK\t") >= 15; },
-                      milliseconds(60000)));
-    first.Signal(SIGKILL);
-    first.Wait();
-  }
-  args.push_back("--resume");
-  ZfanProcess second(args);
-  REQUIRE(second.Wait() == 0);
-  auto j = second.json();
-  CHECK(j["tasks"]["resumed"].get<int>() + j["tasks"]["skipped"].get<int>() >= 15);
-  CHECK(j["tasks"]["failed"] == 0);
-  // FilesIn lists temporary files too: a leftover from the killed run would show here.
+  KillAndResume(ResumableDownload({"--source", "gallery", "--api-base", server.base_url()}, dir),
+                dir / "log.tsv", 15);
   CHECK(FilesIn(dir / "out") == Expected(server));
   for (const HostedAlbum& album : server.albums()) {
     CHECK(FilesIn(dir / ("out/" + album.id)) == Expected(album.images));
