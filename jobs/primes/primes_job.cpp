@@ -218,8 +218,8 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
 // range in the first four, shrinking to range/64 (20 tasks in all below 1e10), but never below
 // the full pre-sieve's width (kFullPreSieveSpan) unless the range is too small for 6 such tasks.
 // Below 2e9 that means fewer tasks: 12 for 2e9, whose sieving in one process went from 227 ms
-// (20 tasks) to 219 ms, against 195-202 ms for a single call. Trial division costs per number, so it takes ~1000 smaller fixed
-// chunks.
+// (20 tasks) to 219 ms, against 195-202 ms for a single call. Trial division costs per number,
+// so it takes ~1000 smaller fixed chunks.
 ChunkPlan PrimesAutoPlan(Range r, PrimeMethod method, bool list) {
   uint64_t span = r.hi - r.lo;
   if (method == PrimeMethod::kTrial) {
