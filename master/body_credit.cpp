@@ -13,12 +13,26 @@ bool BodyCredit::Receive(const std::string& worker, uint64_t bytes) {
 
 void BodyCredit::Released(uint64_t bytes) { free_ = std::min(budget_, free_ + bytes); }
 
-void BodyCredit::Gone(const std::string& worker) {
+void BodyCredit::Want(const std::string& worker, uint64_t bytes, uint64_t epoch) {
+  auto known = epochs_.find(worker);
+  if (known == epochs_.end() || known->second != epoch) {
+    Forget(worker);
+    epochs_[worker] = epoch;
+  }
+  if (bytes > 0) wants_[worker] += bytes;
+}
+
+void BodyCredit::Forget(const std::string& worker) {
   wants_.erase(worker);
   if (auto unused = unused_.find(worker); unused != unused_.end()) {
     Released(unused->second);
     unused_.erase(unused);
   }
+}
+
+void BodyCredit::Gone(const std::string& worker) {
+  Forget(worker);
+  epochs_.erase(worker);
 }
 
 void BodyCredit::Ungrant(const std::string& worker, uint64_t bytes) {
@@ -30,7 +44,7 @@ void BodyCredit::Ungrant(const std::string& worker, uint64_t bytes) {
   wants_[worker] += bytes;
 }
 
-std::vector<std::pair<std::string, uint64_t>> BodyCredit::Grant() {
+std::vector<BodyCredit::CreditGrant> BodyCredit::Grant() {
   std::map<std::string, uint64_t> granted;
   bool progress = true;
   while (progress && !wants_.empty()) {
@@ -49,7 +63,9 @@ std::vector<std::pair<std::string, uint64_t>> BodyCredit::Grant() {
     }
   }
   NoteInUse();
-  return {granted.begin(), granted.end()};
+  std::vector<CreditGrant> grants;
+  for (const auto& [worker, bytes] : granted) grants.push_back({worker, bytes, epochs_[worker]});
+  return grants;
 }
 
 }  // namespace zfan::master

@@ -24,15 +24,24 @@ class BodyCredit {
 
   explicit BodyCredit(uint64_t budget) : budget_(budget), free_(budget) {}
 
-  void Want(const std::string& worker, uint64_t bytes) { wants_[worker] += bytes; }
+  // The worker asks for `bytes` more in `epoch` (proto::CreditWanted). A want in another epoch
+  // than the worker's last one means it connected anew and forgot all it was granted: that
+  // credit, used or not, and its older wants are void, and the unused part returns to the budget.
+  // Pieces sent under the old credit arrived before this want (one ordered results connection).
+  void Want(const std::string& worker, uint64_t bytes, uint64_t epoch);
   // A piece arrived. False if it exceeds the sender's credit: the caller drops it unaccounted.
   bool Receive(const std::string& worker, uint64_t bytes);
   // The job wrote (or dropped) this many bytes of received pieces.
   void Released(uint64_t bytes);
   // The worker died or left: the credit it did not use returns to the budget.
   void Gone(const std::string& worker);
+  struct CreditGrant {
+    std::string worker;
+    uint64_t bytes;
+    uint64_t epoch;  // the one the grant answers: the worker ignores it in any other
+  };
   // Credit to send now, one entry per worker.
-  std::vector<std::pair<std::string, uint64_t>> Grant();
+  std::vector<CreditGrant> Grant();
   // A grant that could not be delivered goes back.
   void Ungrant(const std::string& worker, uint64_t bytes);
 
@@ -40,6 +49,7 @@ class BodyCredit {
   uint64_t peak_in_use() const { return peak_in_use_; }
 
  private:
+  void Forget(const std::string& worker);  // its wants and unused credit: void
   void NoteInUse() { peak_in_use_ = std::max(peak_in_use_, budget_ - free_); }
 
   const uint64_t budget_;
@@ -47,6 +57,7 @@ class BodyCredit {
   uint64_t peak_in_use_ = 0;
   std::map<std::string, uint64_t> wants_;   // asked for, not granted yet
   std::map<std::string, uint64_t> unused_;  // granted, no piece arrived for it yet
+  std::map<std::string, uint64_t> epochs_;  // each worker's current connection (its last want)
 };
 
 }  // namespace zfan::master

@@ -71,8 +71,8 @@ Dispatcher::Sent Dispatcher::SendMessageTo(const std::string& worker, proto::Mes
   return Sent::kOk;
 }
 
-bool Dispatcher::SendCredit(const std::string& worker, uint64_t bytes) {
-  return SendMessageTo(worker, proto::Credit{bytes}) == Sent::kOk;
+bool Dispatcher::SendCredit(const BodyCredit::CreditGrant& grant) {
+  return SendMessageTo(grant.worker, proto::Credit{grant.bytes, grant.epoch}) == Sent::kOk;
 }
 
 Dispatcher::Sent Dispatcher::SendTo(const std::string& worker, const std::vector<Dispatch>& batch,

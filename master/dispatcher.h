@@ -24,7 +24,7 @@ class Dispatcher {
   // Sends while the window has room. `folding` = tasks done whose fold is not yet durable.
   void Fill(TimePoint now, size_t folding);
   // Byte credit for a worker's body pieces (see BodyCredit); false if it could not be sent now.
-  bool SendCredit(const std::string& worker, uint64_t bytes);
+  bool SendCredit(const BodyCredit::CreditGrant& grant);
   // Tasks each slot should hold for tasks of this median length and round trip (dispatcher.cpp).
   double Depth(double median_task_s, double handoff_s) const;
 

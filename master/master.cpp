@@ -306,8 +306,8 @@ void MasterLoop::Turn(Millis timeout) {
 // Bytes the job has written free budget for the pieces workers are waiting to send.
 void MasterLoop::GrantBodyCredit() {
   s_.body_credit.Released(s_.job->poll_piece_bytes_released());
-  for (const auto& [worker, bytes] : s_.body_credit.Grant()) {
-    if (!dispatcher_->SendCredit(worker, bytes)) s_.body_credit.Ungrant(worker, bytes);
+  for (const auto& grant : s_.body_credit.Grant()) {
+    if (!dispatcher_->SendCredit(grant)) s_.body_credit.Ungrant(grant.worker, grant.bytes);
   }
 }
 

@@ -90,7 +90,7 @@ void Sink::Handle(proto::Message& msg, const std::string& user_id) {
   if (auto* m = std::get_if<proto::Body>(&msg)) return HandleBody(*m);
   if (const auto* m = std::get_if<proto::CreditWanted>(&msg)) {
     s_.workers.TouchId(m->worker_id, now);
-    if (s_.workers.Find(m->worker_id)) s_.body_credit.Want(m->worker_id, m->bytes);
+    if (s_.workers.Find(m->worker_id)) s_.body_credit.Want(m->worker_id, m->bytes, m->epoch);
     return;
   }
   if (const auto* m = std::get_if<proto::StandingBy>(&msg)) {

@@ -198,13 +198,15 @@ struct EncodeVisitor {
     pk.pack(m.offset);
   }
   void operator()(const CreditWanted& m) {
-    PackHeader(pk, MsgType::kCreditWanted, 2);
+    PackHeader(pk, MsgType::kCreditWanted, 3);
     PackStr(pk, m.worker_id);
     pk.pack(m.bytes);
+    pk.pack(m.epoch);
   }
   void operator()(const Credit& m) {
-    PackHeader(pk, MsgType::kCredit, 1);
+    PackHeader(pk, MsgType::kCredit, 2);
     pk.pack(m.bytes);
+    pk.pack(m.epoch);
   }
 };
 
@@ -329,10 +331,15 @@ Message ReadMessage(const msgpack::object& root, ReceivedFrames& frames) {
     case MsgType::kCreditWanted: {
       CreditWanted m{f.str()};
       m.bytes = f.u64();
+      m.epoch = f.u64();
       return m;
     }
-    case MsgType::kCredit:
-      return Credit{f.u64()};
+    case MsgType::kCredit: {
+      Credit m;
+      m.bytes = f.u64();
+      m.epoch = f.u64();
+      return m;
+    }
   }
   throw DecodeError("unknown message type " + std::to_string(static_cast<int>(type)));
 }

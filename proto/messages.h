@@ -15,7 +15,7 @@
 
 namespace zfan::proto {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // 2: credit epochs
 
 enum class MsgType : uint8_t {
   kHello = 1,          // worker -> master: I exist
@@ -142,16 +142,22 @@ struct Body {
   Bytes piece;          // one raw frame
 };
 
-// "I hold `bytes` more body bytes than my credit covers." Credit belongs to the connection, not to
-// a job: a worker that reconnects starts again from none, and a dead worker's credit returns to
-// the master's pool.
+// "I hold `bytes` more body bytes than my credit covers." Credit belongs to one connection of one
+// worker process, named by `epoch`: a worker takes a new epoch with every connection it makes
+// (starting from a random one, so a restarted process never repeats its predecessor's), and a
+// want in a new epoch voids all it was granted before, used or not. A dead worker's credit returns
+// to the master's pool.
 struct CreditWanted {
   std::string worker_id;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;  // 0: nothing waits, but the old epoch's credit is void
+  uint64_t epoch = 0;
 };
 
+// Sent on the tasks socket, which may be a newer connection than the one the grant answered: the
+// worker ignores a grant for any epoch but its current one.
 struct Credit {
   uint64_t bytes = 0;
+  uint64_t epoch = 0;
 };
 
 using Message = std::variant<Hello, Heartbeat, Taken, Started, Results, Bye, Tasks, Stop, Shutdown,

@@ -14,7 +14,8 @@ void BodyOutbox::Park(uint64_t job_id, proto::ResultItem item) {
   parked_[{job_id, item.id}].push_back(std::move(item));
 }
 
-void BodyOutbox::OnCredit(uint64_t bytes) {
+void BodyOutbox::OnCredit(uint64_t bytes, uint64_t epoch) {
+  if (epoch != epoch_) return;  // granted to a connection we no longer have: the master voids it
   credit_ += bytes;
   requested_ -= std::min(requested_, bytes);
   Flush();
@@ -46,16 +47,19 @@ void BodyOutbox::Flush() {
   }
   // Ask once for what is not covered yet; the master grants as its budget frees up.
   const uint64_t covered = credit_ + requested_;
-  if (pending_bytes_ > covered) {
-    const uint64_t ask = pending_bytes_ - covered;
-    requested_ += ask;
-    cb_.send(proto::CreditWanted{worker_id_, ask});
-  }
+  if (pending_bytes_ > covered) Ask(pending_bytes_ - covered);
+}
+
+void BodyOutbox::Ask(uint64_t bytes) {
+  requested_ += bytes;
+  cb_.send(proto::CreditWanted{worker_id_, bytes, epoch_});
 }
 
 void BodyOutbox::Reset() {
+  ++epoch_;
   credit_ = 0;
   requested_ = 0;
+  Ask(pending_bytes_);
   Flush();
 }
 

@@ -56,6 +56,13 @@ Status CheckResolvable(const std::string& host) {
   return Status::Ok();
 }
 
+// A process's first credit epoch (see proto::CreditWanted): a restart with the same --id must not
+// reuse one its predecessor had.
+uint64_t RandomEpoch() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) | rd();
+}
+
 // One job's runner on this worker. Old jobs stay until their running tasks finish.
 struct JobRun {
   std::unique_ptr<jobs::TaskRunner> runner;
@@ -346,7 +353,8 @@ void WorkerLoop::MakeOutbox() {
                             .release =
                                 [this](uint64_t job_id, std::vector<proto::ResultItem>& items) {
                                   ReleaseResults(job_id, items);
-                                }});
+                                }},
+      RandomEpoch());
 }
 
 void WorkerLoop::OnControl() {
@@ -485,7 +493,7 @@ void WorkerLoop::OnTasksSocket() {
     if (auto* tasks = msg.ok() ? std::get_if<proto::Tasks>(&*msg) : nullptr) {
       OnTasks(*tasks);
     } else if (auto* credit = msg.ok() ? std::get_if<proto::Credit>(&*msg) : nullptr) {
-      outbox_->OnCredit(credit->bytes);
+      outbox_->OnCredit(credit->bytes, credit->epoch);
     } else if (bad_frames_++ == 0) {
       spdlog::warn("dropped a bad task message: {}",
                    msg.ok() ? "not a TASKS message" : msg.status().message());
@@ -508,7 +516,7 @@ std::vector<uint64_t> WorkerLoop::HandBack() {
     if (auto* t = std::get_if<proto::Tasks>(&*msg); t && t->job_id == job_id_) {
       for (const auto& item : t->items) ids.push_back(item.id);
     } else if (auto* credit = std::get_if<proto::Credit>(&*msg)) {
-      outbox_->OnCredit(credit->bytes);  // the last pieces may still go out
+      outbox_->OnCredit(credit->bytes, credit->epoch);  // the last pieces may still go out
     }
   }
   for (uint64_t id : ids) held_.erase(id);

@@ -145,4 +145,34 @@ size_t CountLines(const std::string& text, const std::string& needle) {
   return n;
 }
 
+std::string Keygen(const TempDir& dir, const std::string& name) {
+  auto r = RunZfan({"keygen", "--out", dir / name});
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.size() == 41);  // 40 Z85 characters and a newline
+  return r.out.substr(0, 40);
+}
+
+void WriteText(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+ZfanProcess KeyedWorker(const TempDir& dir, const std::string& endpoint, const std::string& key,
+                        const std::string& id, const std::string& master_key) {
+  return ZfanProcess({"worker", endpoint, "--slots", "1", "--id", id, "--heartbeat-ms", "200",
+                      "--curve-secret", dir / (key + ".key_secret"), "--master-key",
+                      dir / (master_key + ".key")});
+}
+
+std::vector<std::string> KeyedMaster(const TempDir& dir, int port, std::vector<std::string> job) {
+  std::vector<std::string> args{"master"};
+  args.insert(args.end(), job.begin(), job.end());
+  args.insert(args.end(),
+              {"--port", std::to_string(port), "--curve-secret", dir / "master.key_secret",
+               "--authorized-workers", dir / "allowed", "--json", "-q"});
+  return args;
+}
+
+void StopWorkers(std::initializer_list<ZfanProcess*> workers) {
+  for (auto* w : workers) w->Signal(SIGTERM);
+  for (auto* w : workers) w->Wait(milliseconds(15000));
+}
+
 }  // namespace zfan::testing

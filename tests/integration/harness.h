@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -77,5 +78,18 @@ uint64_t TasksOf(const nlohmann::json& summary, const std::string& id);
 
 // Count of lines in `text` containing `needle`.
 size_t CountLines(const std::string& text, const std::string& needle);
+
+void WriteText(const std::string& path, const std::string& text);
+
+// CURVE: `zfan keygen --out DIR/NAME`, returning the public key it printed.
+std::string Keygen(const TempDir& dir, const std::string& name);
+// A 1-slot worker with DIR/KEY.key_secret that trusts DIR/MASTER_KEY.key.
+ZfanProcess KeyedWorker(const TempDir& dir, const std::string& endpoint, const std::string& key,
+                        const std::string& id, const std::string& master_key = "master");
+// SIGTERM to each worker, and a bounded wait for it to leave.
+void StopWorkers(std::initializer_list<ZfanProcess*> workers);
+
+// `zfan master JOB...` with DIR/master.key_secret and the allowlist DIR/allowed, --json -q.
+std::vector<std::string> KeyedMaster(const TempDir& dir, int port, std::vector<std::string> job);
 
 }  // namespace zfan::testing

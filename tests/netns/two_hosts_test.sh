@@ -154,8 +154,9 @@ MASTER=$!
 wait_for_joblog "$WORK/log5.tsv" $'\thost-b\t' 50
 { echo "# host-b removed"; echo "$(cat "$WORK/a.pub") host-a"; } > "$WORK/allowed"
 ip netns exec "${HOSTS[0]}" pkill -HUP -f "zfan master sum" || true
-wait $MASTER
+wait $MASTER || { echo "FAILED: the master exited with $?"; cat "$WORK/run5.json.err"; exit 1; }
 expect_sum "$WORK/run5.json" host-a
-grep -q "its key was removed" "$WORK/run5.json.err"
+grep -q "its key was removed" "$WORK/run5.json.err" ||
+  { echo "FAILED: the SIGHUP did not remove host-b"; cat "$WORK/run5.json.err"; exit 1; }
 wait_for_log "$WORK/host-b.log" "refused the connection"
 echo "1 passed, 0 failed"

@@ -61,6 +61,7 @@ std::string U8(uint8_t b) { return std::string(1, static_cast<char>(b)); }
 std::string Fixarray(uint8_t n) { return U8(0x90 | n); }
 std::string Fixint(uint8_t v) { return U8(v); }  // v < 128
 std::string Fixstr(const std::string& s) { return U8(0xa0 | s.size()) + s; }
+std::string Version() { return Fixint(zfan::proto::kProtocolVersion); }
 
 Results SampleResults() {
   Results r;
@@ -284,11 +285,25 @@ TEST_CASE("a BODY without its piece, or with an empty one, is rejected", "[proto
   CHECK_FALSE(Decode(Frames{frames[0], "x", "y"}).ok());
 }
 
-TEST_CASE("CREDIT_WANTED and CREDIT round-trip their byte counts", "[proto]") {
-  auto wanted = RoundTrip(CreditWanted{"w9", 12345});
+TEST_CASE("CREDIT_WANTED and CREDIT round-trip their byte counts and epochs", "[proto]") {
+  auto wanted = RoundTrip(CreditWanted{"w9", 12345, UINT64_MAX});
   CHECK(wanted.worker_id == "w9");
   CHECK(wanted.bytes == 12345);
-  CHECK(RoundTrip(Credit{1u << 20}).bytes == 1u << 20);
+  CHECK(wanted.epoch == UINT64_MAX);
+  auto credit = RoundTrip(Credit{1u << 20, 7});
+  CHECK(credit.bytes == 1u << 20);
+  CHECK(credit.epoch == 7);
+}
+
+TEST_CASE("a CREDIT or CREDIT_WANTED without its epoch is rejected", "[proto][hostile]") {
+  const std::string version = Version();
+  ExpectRejected({Fixarray(3) + version + Fixint(static_cast<uint8_t>(MsgType::kCredit)) +
+                  Fixint(5)});
+  ExpectRejected({Fixarray(4) + version + Fixint(static_cast<uint8_t>(MsgType::kCreditWanted)) +
+                  Fixstr("w1") + Fixint(5)});
+  CHECK(Decode(Frames{Fixarray(4) + version + Fixint(static_cast<uint8_t>(MsgType::kCredit)) +
+                      Fixint(5) + Fixint(1)})
+            .ok());
 }
 
 TEST_CASE("every message type has a name", "[proto]") {
@@ -309,7 +324,7 @@ TEST_CASE("an empty first frame is rejected", "[proto][hostile]") {
 
 TEST_CASE("a different protocol version is rejected with a message naming the version",
           "[proto][hostile]") {
-  for (uint8_t version : {0, 2, 127}) {
+  for (uint8_t version : {0, 1, 127}) {  // 1: before credit epochs
     Frames frames{Fixarray(2) + Fixint(version) + Fixint(static_cast<uint8_t>(MsgType::kShutdown))};
     auto r = Decode(frames);
     REQUIRE_FALSE(r.ok());
@@ -318,22 +333,22 @@ TEST_CASE("a different protocol version is rejected with a message naming the ve
     CHECK_THAT(r.status().message(), Catch::Contains(std::to_string(version)));
   }
   // Sanity: the same envelope with version 1 is a valid SHUTDOWN.
-  CHECK(Decode(Frames{Fixarray(2) + Fixint(1) + Fixint(8)}).ok());
+  CHECK(Decode(Frames{Fixarray(2) + Version() + Fixint(8)}).ok());
 }
 
 TEST_CASE("an unknown message type is rejected", "[proto][hostile]") {
   for (uint8_t type : {0, 10, 100, 127}) {
     INFO("type " << int(type));
-    ExpectRejected({Fixarray(2) + Fixint(1) + Fixint(type)});
+    ExpectRejected({Fixarray(2) + Version() + Fixint(type)});
   }
 }
 
 TEST_CASE("a message type above 255 is not truncated into a valid type", "[proto][hostile]") {
   // 0xcd = uint16: 257 would wrap to 1 (HELLO) and 264 to 8 (SHUTDOWN) if cast to a byte.
-  ExpectRejected({Fixarray(2) + Fixint(1) + U8(0xcd) + U8(0x01) + U8(0x08)});
+  ExpectRejected({Fixarray(2) + Version() + U8(0xcd) + U8(0x01) + U8(0x08)});
   Hello hello{SampleWorker()};
   std::string body = Encode(hello)[0].substr(3);  // the worker array after [1, 1]
-  ExpectRejected({Fixarray(3) + Fixint(1) + U8(0xcd) + U8(0x01) + U8(0x01) + body});
+  ExpectRejected({Fixarray(3) + Version() + U8(0xcd) + U8(0x01) + U8(0x01) + body});
 }
 
 TEST_CASE("an envelope that is not an array, or is too short, is rejected", "[proto][hostile]") {
@@ -347,28 +362,28 @@ TEST_CASE("an envelope that is not an array, or is too short, is rejected", "[pr
 
 TEST_CASE("fields of the wrong type are rejected", "[proto][hostile]") {
   // STOP with a string job id, a negative job id, and missing job id.
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(7) + Fixstr("12")});
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(7) + U8(0xff)});  // -1
-  ExpectRejected({Fixarray(2) + Fixint(1) + Fixint(7)});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(7) + Fixstr("12")});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(7) + U8(0xff)});  // -1
+  ExpectRejected({Fixarray(2) + Version() + Fixint(7)});
   // HELLO whose worker info is an integer, and whose worker id is empty.
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(1) + Fixint(5)});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(1) + Fixint(5)});
   Hello empty_id{SampleWorker()};
   empty_id.worker.id = "";
   ExpectRejected(Encode(empty_id));
   // A 32-bit field (pid) holding 2^32.
   std::string w = Fixarray(7) + Fixstr("w") + Fixstr("h") + U8(0xcf) +
-                  std::string("\0\0\0\x01\0\0\0\0", 8) + Fixint(1) + Fixint(1) + Fixstr("v") +
+                  std::string("\0\0\0\x01\0\0\0\0", 8) + Version() + Fixint(1) + Fixstr("v") +
                   Fixint(1);
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(1) + w});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(1) + w});
 }
 
 TEST_CASE("an array header claiming 2^32-1 elements in a few bytes is rejected",
           "[proto][hostile]") {
   std::string huge_array = U8(0xdd) + std::string(4, '\xff');
   ExpectRejected({huge_array});
-  ExpectRejected({huge_array + Fixint(1) + Fixint(6)});
+  ExpectRejected({huge_array + Version() + Fixint(6)});
   // The same claim nested where the TASKS item list goes.
-  ExpectRejected({Fixarray(6) + Fixint(1) + Fixint(6) + Fixint(1) + Fixstr("sum") + Fixstr("{}") +
+  ExpectRejected({Fixarray(6) + Version() + Fixint(6) + Fixint(1) + Fixstr("sum") + Fixstr("{}") +
                   huge_array});
   // And a map claiming 2^32-1 pairs.
   ExpectRejected({U8(0xdf) + std::string(4, '\xff')});
@@ -378,8 +393,8 @@ TEST_CASE("a str or bin header claiming 4 GB in a few bytes is rejected", "[prot
   std::string huge_str = U8(0xdb) + std::string(4, '\xff') + "abc";
   std::string huge_bin = U8(0xc6) + std::string(4, '\xff') + "abc";
   ExpectRejected({huge_str});
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(3) + huge_str});
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(3) + huge_bin});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(3) + huge_str});
+  ExpectRejected({Fixarray(3) + Version() + Fixint(3) + huge_bin});
   ExpectRejected({U8(0xc9) + std::string(4, '\xff') + "x"});  // ext 32
 }
 
@@ -392,7 +407,7 @@ TEST_CASE("nesting deeper than the limit is rejected", "[proto][hostile]") {
   DecodeLimits limits;
   std::string deep = Fixint(0);
   for (size_t i = 0; i < limits.max_depth; ++i) deep = Fixarray(1) + deep;
-  ExpectRejected({Fixarray(3) + Fixint(1) + Fixint(7) + deep}, limits);
+  ExpectRejected({Fixarray(3) + Version() + Fixint(7) + deep}, limits);
   // A million levels must not overflow the stack either.
   std::string very_deep(1000000, static_cast<char>(0x91));
   ExpectRejected({very_deep + Fixint(1)});
@@ -504,7 +519,7 @@ TEST_CASE("20000 random buffers never decode into a crash or an exception", "[pr
     }
     // Half the time, start with a plausible envelope so the decoder gets past the first checks.
     if (round % 2 == 0) {
-      frames[0] = Fixarray(static_cast<uint8_t>(2 + round % 5)) + Fixint(1) +
+      frames[0] = Fixarray(static_cast<uint8_t>(2 + round % 5)) + Version() +
                   Fixint(static_cast<uint8_t>(1 + round % 9)) + frames[0];
     }
     bool ok = false;
