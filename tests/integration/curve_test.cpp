@@ -13,7 +13,6 @@ using namespace zfan::testing;
 
 namespace {
 
-
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
   REQUIRE(stat(path.c_str(), &st) == 0);

@@ -211,10 +211,10 @@ TEST_CASE("streaming goes on, byte-identical, through reconnects that void grant
   ZfanProcess go1 = KeyedWorker(dir, Endpoint(port), "go1", "go1");
   ZfanProcess go2 = KeyedWorker(dir, Endpoint(port), "go2", "go2");
   ZfanProcess go3 = KeyedWorker(dir, Endpoint(port), "go3", "go3");
-  auto args = KeyedMaster(dir, port,
-                          {"download", "--links", dir / "links.txt", "--out", dir / "out",
-                           "--expect-workers", "4", "--max-inflight-bytes", "1M", "--max-bytes",
-                           "1G", "--joblog", dir / "log.tsv"});
+  auto args = KeyedMaster(
+      dir, port,
+      {"download", "--links", dir / "links.txt", "--out", dir / "out", "--expect-workers", "4",
+       "--max-inflight-bytes", "1M", "--max-bytes", "1G", "--joblog", dir / "log.tsv"});
   args.erase(std::find(args.begin(), args.end(), "-q"));  // the SIGHUP lines are counted below
   ZfanProcess master(args);
   REQUIRE(WaitUntil([&] { return CountLines(ReadFile(dir / "log.tsv"), ".jpg") >= 2; },

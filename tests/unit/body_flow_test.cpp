@@ -113,8 +113,8 @@ TEST_CASE("pieces wait for credit, ask for it once, and the result follows the l
   REQUIRE(out.sent.size() == 1);  // only the request: no credit yet
   CHECK(std::get<proto::CreditWanted>(out.sent[0]).bytes == 150);
   out.box.Flush();
-  CHECK(out.sent.size() == 1);  // not asked twice
-  out.box.OnCredit(120, out.box.epoch());        // enough for the first piece only
+  CHECK(out.sent.size() == 1);             // not asked twice
+  out.box.OnCredit(120, out.box.epoch());  // enough for the first piece only
   CHECK(out.Count(proto::MsgType::kBody) == 1);
   CHECK(out.released.empty());
   out.box.OnCredit(30, out.box.epoch());

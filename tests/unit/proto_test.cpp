@@ -297,8 +297,8 @@ TEST_CASE("CREDIT_WANTED and CREDIT round-trip their byte counts and epochs", "[
 
 TEST_CASE("a CREDIT or CREDIT_WANTED without its epoch is rejected", "[proto][hostile]") {
   const std::string version = Version();
-  ExpectRejected({Fixarray(3) + version + Fixint(static_cast<uint8_t>(MsgType::kCredit)) +
-                  Fixint(5)});
+  ExpectRejected(
+      {Fixarray(3) + version + Fixint(static_cast<uint8_t>(MsgType::kCredit)) + Fixint(5)});
   ExpectRejected({Fixarray(4) + version + Fixint(static_cast<uint8_t>(MsgType::kCreditWanted)) +
                   Fixstr("w1") + Fixint(5)});
   CHECK(Decode(Frames{Fixarray(4) + version + Fixint(static_cast<uint8_t>(MsgType::kCredit)) +
