@@ -75,6 +75,22 @@ std::string Sha256OfFile(const std::string& path) {
   return hash.ok() ? *hash : "unreadable: " + hash.status().message();
 }
 
+std::vector<std::string> UrlsOf(const ImgurTestServer& server, const std::vector<BigFile>& files) {
+  std::vector<std::string> urls;
+  for (const auto& f : files) urls.push_back(server.url(f.path()));
+  return urls;
+}
+
+// Every file in `out`, byte-identical, and nothing else: no temp file left, no stray name.
+void CheckArrivedWhole(const std::string& out, const std::vector<BigFile>& files) {
+  std::map<std::string, uint64_t> expected_sizes;
+  for (const auto& f : files) {
+    expected_sizes[f.name] = f.bytes;
+    CHECK(Sha256OfFile(out + "/" + f.name) == BigBodySha256Hex(f.name, f.bytes));
+  }
+  CHECK(SizesIn(out) == expected_sizes);
+}
+
 bool IsTempName(const std::string& name) { return name.rfind(".zfan-tmp-", 0) == 0; }
 
 std::vector<std::string> MasterArgs(const std::string& links, const std::string& out, int port,
@@ -100,9 +116,7 @@ TEST_CASE("large files stream to disk byte-identical, master and workers within 
   std::vector<BigFile> files{{"whole-320m.jpg", 320 * kMiB}};
   for (int i = 0; i < 16; ++i) files.push_back({"f" + std::to_string(i) + ".jpg", 24 * kMiB});
   TempDir dir;
-  std::vector<std::string> urls;
-  for (const auto& f : files) urls.push_back(server.url(f.path()));
-  WriteLinks(dir / "links.txt", urls);
+  WriteLinks(dir / "links.txt", UrlsOf(server, files));
   const int port = FreePortTriple();
   ZfanProcess master(
       MasterArgs(dir / "links.txt", dir / "out", port,
@@ -116,12 +130,7 @@ TEST_CASE("large files stream to disk byte-identical, master and workers within 
   INFO(master.err());
   auto j = master.json();
   CHECK(j["result"]["files"].get<size_t>() == files.size());
-  std::map<std::string, uint64_t> expected_sizes;
-  for (const auto& f : files) {
-    expected_sizes[f.name] = f.bytes;
-    CHECK(Sha256OfFile(dir / "out/" + f.name) == BigBodySha256Hex(f.name, f.bytes));
-  }
-  CHECK(SizesIn(dir / "out") == expected_sizes);  // no temp file left, nothing else written
+  CheckArrivedWhole(dir / "out", files);
   INFO("peak KiB: master " << master.peak_rss_kib() << ", w1 " << w1.peak_rss_kib() << ", w2 "
                            << w2.peak_rss_kib());
   CHECK(master.peak_rss_kib() > 0);
@@ -193,9 +202,7 @@ TEST_CASE("streaming goes on, byte-identical, through reconnects that void grant
   std::vector<BigFile> files;
   for (int i = 0; i < 24; ++i) files.push_back({"r" + std::to_string(i) + ".jpg", 8 * kMiB});
   TempDir dir;
-  std::vector<std::string> urls;
-  for (const auto& f : files) urls.push_back(server.url(f.path()));
-  WriteLinks(dir / "links.txt", urls);
+  WriteLinks(dir / "links.txt", UrlsOf(server, files));
   Keygen(dir, "master");
   const std::vector<std::string> ids{"stay", "go1", "go2", "go3"};
   std::map<std::string, std::string> keys;
@@ -229,12 +236,7 @@ TEST_CASE("streaming goes on, byte-identical, through reconnects that void grant
   REQUIRE(master.Wait(milliseconds(120000)) == 0);  // a stall would end here, killed
   auto j = master.json();
   CHECK(j["result"]["files"].get<size_t>() == files.size());
-  std::map<std::string, uint64_t> expected_sizes;
-  for (const auto& f : files) {
-    expected_sizes[f.name] = f.bytes;
-    CHECK(Sha256OfFile(dir / "out/" + f.name) == BigBodySha256Hex(f.name, f.bytes));
-  }
-  CHECK(SizesIn(dir / "out") == expected_sizes);
+  CheckArrivedWhole(dir / "out", files);
   CHECK(TasksOf(j, "stay") > 0);
   StopWorkers({&stay, &go1, &go2, &go3});
 }

@@ -84,6 +84,13 @@ struct Outbox {
                       }},
                  /*first_epoch=*/41};
 
+  // A task of job 1 with one body piece of `size` bytes: parked result, credit asked for.
+  void StreamOnePiece(uint64_t task, size_t size) {
+    box.AddPiece(1, {.id = task, .offset = 0, .bytes = std::string(size, 'x')});
+    box.Park(1, {.id = task, .streamed_bytes = size});
+    box.Flush();
+  }
+
   size_t Count(proto::MsgType type) const {
     size_t n = 0;
     for (const auto& m : sent) n += MsgType(m) == type;
@@ -127,9 +134,7 @@ TEST_CASE("pieces wait for credit, ask for it once, and the result follows the l
 TEST_CASE("a new connection asks again; a finished job's pieces are dropped, its results freed",
           "[body]") {
   Outbox out;
-  out.box.AddPiece(1, Piece(3, 0, 64));
-  out.box.Park(1, {.id = 3, .streamed_bytes = 64});
-  out.box.Flush();
+  out.StreamOnePiece(3, 64);
   out.box.Reset();  // the master restarted: the old request is void
   CHECK(out.Count(proto::MsgType::kCreditWanted) == 2);
   out.box.DropJob(1);
@@ -173,9 +178,7 @@ TEST_CASE("a reconnect with nothing waiting still voids the old credit", "[body]
 TEST_CASE("after a reconnect the worker ignores grants for its old epoch and asks in the new one",
           "[body]") {
   Outbox out;
-  out.box.AddPiece(1, Piece(5, 0, 100));
-  out.box.Park(1, {.id = 5, .streamed_bytes = 100});
-  out.box.Flush();
+  out.StreamOnePiece(5, 100);
   const uint64_t old_epoch = out.box.epoch();
   out.box.Reset();
   REQUIRE(out.Count(proto::MsgType::kCreditWanted) == 2);
