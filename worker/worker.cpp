@@ -105,18 +105,16 @@ void WorkerLoop::OnTasks(proto::Tasks& msg) {
   // A job that runs the user's own commands runs only where the worker's owner allowed it.
   const jobs::JobEntry* entry = jobs::FindJob(msg.job_name);
   const bool refused = entry && entry->runs_commands && !opt_.allow_exec;
-  if (refused || !tasks_.Take(msg)) {  // report each task failed, so nothing waits on us
-    std::vector<proto::ResultItem> items;
-    for (const auto& t : msg.items) {
-      items.push_back({.id = t.id,
-                       .error = refused ? "NOT_ALLOWED" : "UNKNOWN_JOB",
-                       .detail = refused
-                                     ? "worker " + info_.id + " was not started with --allow-exec"
-                                     : "worker cannot run job '" + msg.job_name + "'"});
-    }
-    SendResults(msg.job_id, items);
-    return;
+  if (!refused && tasks_.Take(msg)) return;
+  // Not run here: each task is reported failed, so nothing waits on us.
+  std::vector<proto::ResultItem> items;
+  for (const auto& t : msg.items) {
+    items.push_back({.id = t.id,
+                     .error = refused ? "NOT_ALLOWED" : "UNKNOWN_JOB",
+                     .detail = refused ? "worker " + info_.id + " was not started with --allow-exec"
+                                       : "worker cannot run job '" + msg.job_name + "'"});
   }
+  SendResults(msg.job_id, items);
 }
 
 void WorkerLoop::SendResults(uint64_t job_id, std::vector<proto::ResultItem>& items) {
