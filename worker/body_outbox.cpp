@@ -59,8 +59,7 @@ void BodyOutbox::Reset() {
   ++epoch_;
   credit_ = 0;
   requested_ = 0;
-  Ask(pending_bytes_);
-  Flush();
+  Ask(pending_bytes_);  // nothing can leave before the new epoch's credit comes
 }
 
 void BodyOutbox::DropJob(uint64_t job_id) {
