@@ -70,6 +70,10 @@ TEST_CASE("an undeliverable grant goes back to the budget and to the worker's wa
 
 namespace {
 
+zfan::jobs::BodyPiece Piece(uint64_t id, uint64_t offset, size_t size) {
+  return {.id = id, .offset = offset, .bytes = std::string(size, 'x')};
+}
+
 // A BodyOutbox wired to vectors instead of a socket.
 struct Outbox {
   std::vector<proto::Message> sent;
@@ -86,7 +90,7 @@ struct Outbox {
 
   // A task of job 1 with one body piece of `size` bytes: parked result, credit asked for.
   void StreamOnePiece(uint64_t task, size_t size) {
-    box.AddPiece(1, {.id = task, .offset = 0, .bytes = std::string(size, 'x')});
+    box.AddPiece(1, Piece(task, 0, size));
     box.Park(1, {.id = task, .streamed_bytes = size});
     box.Flush();
   }
@@ -102,10 +106,6 @@ struct Outbox {
     return proto::MsgType::kResult;
   }
 };
-
-zfan::jobs::BodyPiece Piece(uint64_t id, uint64_t offset, size_t size) {
-  return {.id = id, .offset = offset, .bytes = std::string(size, 'x')};
-}
 
 }  // namespace
 
