@@ -137,6 +137,10 @@ class MasterJob {
     std::string joblog;   // --joblog FILE ("" = none)
     bool resume = false;  // --resume
     bool json = false;    // --json: stdout carries the JSON summary and nothing else
+    // Task slots the job will run on, when known before it is planned (the master's own local
+    // workers, or the plan a resumed journal was made for); 0 = not known. A job may size its
+    // tasks by it, so its task set (and fingerprint) may depend on it.
+    uint32_t planned_slots = 0;
   };
   virtual void configure(const MasterSettings& /*settings*/) {}
   // True if the job writes its own output to stdout while it runs (exec: each command's

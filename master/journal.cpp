@@ -39,6 +39,10 @@ Result<JournalContents> ReadJournal(const std::string& path) {
       }
       out.job = StringField(j, "job");
       out.fingerprint = StringField(j, "fingerprint");
+      auto slots = j.find("plan_slots");
+      if (slots != j.end() && slots->is_number_unsigned() && *slots <= UINT32_MAX) {
+        out.plan_slots = slots->get<uint32_t>();
+      }
       continue;
     }
     if (auto entry = ParseJournalLine(line)) {
@@ -58,15 +62,18 @@ JournalWriter::~JournalWriter() {
 }
 
 Status JournalWriter::Open(const std::string& path, bool fresh, const std::string& job,
-                           const std::string& fingerprint) {
+                           const std::string& fingerprint, uint32_t plan_slots) {
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0);
   fd_ = open(path.c_str(), flags, 0644);
   if (fd_ < 0) return IoError("cannot open journal '" + path + "': " + std::strerror(errno));
   path_ = path;
   if (fresh) {
-    buffer_ =
-        nlohmann::json{{"zfan_journal", 1}, {"job", job}, {"fingerprint", fingerprint}}.dump() +
-        "\n";
+    buffer_ = nlohmann::json{{"zfan_journal", 1},
+                             {"job", job},
+                             {"fingerprint", fingerprint},
+                             {"plan_slots", plan_slots}}
+                  .dump() +
+              "\n";
   }
   return Flush(Clock::now(), true);
 }

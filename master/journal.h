@@ -1,11 +1,12 @@
 // The journal: one JSON line per completed task, so a restarted master (--resume) finishes the job
 // with nothing lost and nothing counted twice.
 //
-// Format: a header line {"zfan_journal":1,"job":...,"fingerprint":...}, then
+// Format: a header line {"zfan_journal":1,"job":...,"fingerprint":...,"plan_slots":S}, then
 // {"id":N,"r":"<result>"} per task. Lines are written to the file at the end of every event-loop
 // turn (a master killed with -9 loses at most the results of that turn, which are then recomputed)
 // and fsync'ed at most every `fsync_interval` (a machine crash loses at most that much).
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ using zfan::ParseJournalLine;
 struct JournalContents {
   std::string job;
   std::string fingerprint;
+  uint32_t plan_slots = 0;  // the slots the job was planned for (0: unknown, or an older journal)
   std::vector<JournalEntry> entries;
   size_t skipped_lines = 0;  // torn or malformed lines, ignored
 };
@@ -40,7 +42,7 @@ class JournalWriter {
 
   // Opens for append; writes the header when `fresh` (truncating what was there).
   Status Open(const std::string& path, bool fresh, const std::string& job,
-              const std::string& fingerprint);
+              const std::string& fingerprint, uint32_t plan_slots = 0);
   bool is_open() const { return fd_ >= 0; }
   void Append(uint64_t id, const std::string& result);
   // Writes buffered lines; fsyncs if the interval passed (or `force`).

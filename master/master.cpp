@@ -50,7 +50,11 @@ class MasterLoop {
 
  private:
   Status Bind();
-  Status OpenJournal();
+  std::string JournalPath() const;
+  Result<std::optional<JournalContents>> ReadResumedJournal() const;
+  uint32_t PlannedSlots(const std::optional<JournalContents>& resumed) const;
+  uint32_t LocalWorkerSlots() const;
+  Status OpenJournal(const std::optional<JournalContents>& resumed, uint32_t plan_slots);
   void TakeJobsOwnKnowledge();
   Status StartLocalWorkers();
   Status Prepare();
@@ -92,29 +96,50 @@ Status MasterLoop::Bind() {
   return Status::Ok();
 }
 
-Status MasterLoop::OpenJournal() {
+std::string MasterLoop::JournalPath() const {
+  return opt_.journal.empty() ? s_.job->default_journal() : opt_.journal;
+}
+
+// With --resume, the journal to continue (none: no journal, or nothing written to it yet). It is
+// read before the job is planned: the plan may depend on the slots of the run that wrote it.
+Result<std::optional<JournalContents>> MasterLoop::ReadResumedJournal() const {
+  std::optional<JournalContents> none;
+  if (!opt_.resume) return none;
+  std::string path = JournalPath();
+  if (path.empty()) return none;  // OpenJournal says whether the job resumes without one
+  if (Status s = s_.job->check_resume(); !s.ok()) return s;
+  auto contents = ReadJournal(path);
+  if (!contents.ok()) return contents.status();
+  if (contents->job.empty()) return none;
+  return std::optional<JournalContents>(std::move(contents).value());
+}
+
+// The slots the job is planned for: those the resumed journal's run planned for (so that its
+// task ids name the same tasks), else our own local workers' when they are all the job waits for.
+uint32_t MasterLoop::PlannedSlots(const std::optional<JournalContents>& resumed) const {
+  if (resumed) return resumed->plan_slots;
+  if (opt_.local_workers == 0 || opt_.expect_workers > opt_.local_workers) return 0;
+  uint32_t taking = opt_.use_workers ? opt_.use_workers : opt_.local_workers;
+  return taking * LocalWorkerSlots();  // 0 when each worker picks its own
+}
+
+Status MasterLoop::OpenJournal(const std::optional<JournalContents>& resumed,
+                               uint32_t plan_slots) {
   jobs::MasterJob& job = *s_.job;
-  std::string path = opt_.journal.empty() ? job.default_journal() : opt_.journal;
+  std::string path = JournalPath();
   if (path.empty()) {
     if (opt_.resume && !job.resumes_from_joblog()) {
       return UsageError("--resume needs --journal FILE");
     }
     return Status::Ok();
   }
-  bool fresh = true;
-  if (opt_.resume) {
-    if (Status s = job.check_resume(); !s.ok()) return s;
-    auto contents = ReadJournal(path);
-    if (!contents.ok()) return contents.status();
-    if (!contents->job.empty()) {
-      if (contents->fingerprint != job.fingerprint()) {
-        return UsageError("journal '" + path + "' belongs to another job (" +
-                          contents->fingerprint + "); remove it or run without --resume");
-      }
-      fresh = false;
+  if (resumed) {
+    if (resumed->fingerprint != job.fingerprint()) {
+      return UsageError("journal '" + path + "' belongs to another job (" + resumed->fingerprint +
+                        "); remove it or run without --resume");
     }
     Scheduler& sched = *s_.sched;
-    for (const auto& e : contents->entries) {
+    for (const auto& e : resumed->entries) {
       if (e.id >= sched.total() || sched.IsClosed(e.id)) continue;
       jobs::TaskOutcome o{.id = e.id, .result = e.result};
       if (!job.fold(o, true).ok()) continue;
@@ -123,11 +148,11 @@ Status MasterLoop::OpenJournal() {
       s_.report.resumed += sched.done_count() - before;
     }
     spdlog::info("resume: {} of {} tasks done in the journal", s_.report.resumed, sched.total());
-    if (contents->skipped_lines) {
-      spdlog::warn("resume: ignored {} torn or malformed journal lines", contents->skipped_lines);
+    if (resumed->skipped_lines) {
+      spdlog::warn("resume: ignored {} torn or malformed journal lines", resumed->skipped_lines);
     }
   }
-  return s_.journal.Open(path, fresh, job.name(), job.fingerprint());
+  return s_.journal.Open(path, /*fresh=*/!resumed, job.name(), job.fingerprint(), plan_slots);
 }
 
 // What prepare() found: tasks already done on disk (journaled again, so the new journal is
@@ -147,12 +172,15 @@ void MasterLoop::TakeJobsOwnKnowledge() {
   if (s_.report.skipped) spdlog::info("{} tasks were already done (skipped)", s_.report.skipped);
 }
 
+uint32_t MasterLoop::LocalWorkerSlots() const {
+  return opt_.worker_slots ? opt_.worker_slots : s_.job->local_worker_slots();
+}
+
 Status MasterLoop::StartLocalWorkers() {
   // Our own workers on the user's machine run the user's commands (exec jobs) too.
   std::vector<std::string> args{"--heartbeat-ms", std::to_string(opt_.heartbeat_ms), "--quiet",
                                 "--allow-exec"};
-  uint32_t slots = opt_.worker_slots ? opt_.worker_slots : s_.job->local_worker_slots();
-  if (slots) {
+  if (uint32_t slots = LocalWorkerSlots()) {
     args.push_back("--slots");
     args.push_back(std::to_string(slots));
   }
@@ -366,12 +394,18 @@ ExitCode MasterLoop::Finish() {
 
 // The job's input, the scheduler, the journal (and what it already holds) and the joblog.
 Status MasterLoop::Prepare() {
-  s_.job->configure({.joblog = opt_.joblog, .resume = opt_.resume, .json = opt_.json});
+  auto resumed = ReadResumedJournal();
+  if (!resumed.ok()) return resumed.status();
+  uint32_t plan_slots = PlannedSlots(*resumed);
+  s_.job->configure({.joblog = opt_.joblog,
+                     .resume = opt_.resume,
+                     .json = opt_.json,
+                     .planned_slots = plan_slots});
   if (Status s = s_.job->prepare(); !s.ok()) return s;
   s_.sched = std::make_unique<Scheduler>(
       s_.job->task_count(),
       SchedulerConfig{.max_attempts = opt_.max_attempts, .lease = Millis(opt_.lease_ms)});
-  if (Status s = OpenJournal(); !s.ok()) return s;
+  if (Status s = OpenJournal(*resumed, plan_slots); !s.ok()) return s;
   TakeJobsOwnKnowledge();
   return s_.joblog.Open(opt_.joblog, s_.job.get());
 }

@@ -15,8 +15,14 @@ inline constexpr uint64_t kMaxListChunk = 100'000'000;  // a chunk's primes must
 // and sieves 15-25 % slower per number.
 inline constexpr uint64_t kFullPreSieveSpan = 20 * 6'441'360;
 
-// The chunks of `--chunk auto`: guided for the sieve, fixed for trial division.
-ChunkPlan PrimesAutoPlan(Range r, PrimeMethod method, bool list);
+// A single slot has nothing to balance: its sieve chunks are as long as this (about a second's
+// work on one core), so that progress, --resume and a lost worker still cost at most one of them.
+inline constexpr uint64_t kOneSlotChunk = 10'000'000'000;
+
+// The chunks of `--chunk auto` for a job run on `slots` task slots (0: not known when the job
+// starts): for the sieve, equal chunks of at most kOneSlotChunk on one slot, guided on more;
+// fixed for trial division.
+ChunkPlan PrimesAutoPlan(Range r, PrimeMethod method, bool list, uint32_t slots);
 
 JobEntry PrimesJobEntry();
 

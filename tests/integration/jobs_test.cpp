@@ -61,6 +61,44 @@ TEST_CASE("primes below 10^8 number 5761455 and the job verifies it", "[jobs]") 
   CHECK(j["result"]["last"].back() == 99999989);
 }
 
+TEST_CASE("primes on one slot sieve in one chunk; on two, in guided chunks", "[jobs]") {
+  auto one = RunJob({"primes", "--to", "1e9", "--local-workers", "1"});
+  CHECK(one["result"]["count"] == 50847534);
+  CHECK(one["result"]["verified"] == true);
+  CHECK(one["result"]["chunks"] == 1);
+  CHECK(one["tasks"]["total"] == 1);
+  auto two = RunJob({"primes", "--to", "1e9", "--local-workers", "2"});
+  CHECK(two["result"]["count"] == 50847534);
+  CHECK(two["result"]["verified"] == true);
+  CHECK(two["result"]["chunk"] == "guided");
+  CHECK(two["result"]["chunks"].get<uint64_t>() >= 6);
+}
+
+TEST_CASE("--resume keeps the chunks its journal was planned for, with any worker count",
+          "[jobs]") {
+  TempDir dir;
+  struct Step {
+    std::string first_workers, then_workers;
+    uint64_t chunks;
+  };
+  for (const Step& step : {Step{"1", "2", 1}, Step{"2", "1", 8}}) {
+    std::string journal = dir / ("planned-on-" + step.first_workers);
+    auto first = RunJob({"primes", "--to", "1e9", "--local-workers", step.first_workers,
+                         "--journal", journal});
+    INFO("planned on " << step.first_workers << ", resumed on " << step.then_workers);
+    CHECK(first["tasks"]["total"] == step.chunks);
+    std::string text = ReadFile(journal);
+    auto header = nlohmann::json::parse(text.substr(0, text.find('\n')));
+    CHECK(header["plan_slots"] == std::stoi(step.first_workers));
+    auto resumed = RunJob({"primes", "--to", "1e9", "--local-workers", step.then_workers,
+                           "--journal", journal, "--resume"});
+    CHECK(resumed["tasks"]["total"] == step.chunks);
+    CHECK(resumed["tasks"]["resumed"] == step.chunks);
+    CHECK(resumed["result"]["count"] == 50847534);
+    CHECK(resumed["result"]["verified"] == true);
+  }
+}
+
 TEST_CASE("primes --list writes every prime in order", "[jobs]") {
   TempDir dir;
   auto j = RunJob({"primes", "--from", "0", "--to", "100000", "--chunk", "777", "--list",

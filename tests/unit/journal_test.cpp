@@ -157,6 +157,31 @@ TEST_CASE("a missing journal file is an empty journal", "[journal]") {
   CHECK(j->skipped_lines == 0);
 }
 
+TEST_CASE("a journal keeps the slots its job was planned for; an older header reads as 0",
+          "[journal]") {
+  ScratchDir dir;
+  std::string path = dir.File("job.journal");
+  {
+    JournalWriter w;
+    REQUIRE(w.Open(path, /*fresh=*/true, "primes", "fp", /*plan_slots=*/1).ok());
+  }
+  auto planned = ReadJournal(path);
+  REQUIRE(planned.ok());
+  CHECK(planned->plan_slots == 1);
+
+  WriteAll(path, R"({"zfan_journal":1,"job":"primes","fingerprint":"fp"})" "\n");
+  auto old = ReadJournal(path);
+  REQUIRE(old.ok());
+  CHECK(old->fingerprint == "fp");
+  CHECK(old->plan_slots == 0);
+  for (const char* bad : {R"(-1)", R"("1")", R"(4294967296)", R"(1.5)"}) {
+    WriteAll(path, std::string(R"({"zfan_journal":1,"job":"primes","plan_slots":)") + bad + "}\n");
+    auto j = ReadJournal(path);
+    REQUIRE(j.ok());
+    CHECK(j->plan_slots == 0);
+  }
+}
+
 TEST_CASE("a file without a journal header is an error naming the file", "[journal]") {
   ScratchDir dir;
   std::string path = dir.File("results.txt");

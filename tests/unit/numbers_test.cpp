@@ -335,19 +335,45 @@ TEST_CASE("primes' auto chunks are wide enough for libprimesieve's full pre-siev
     }
     return narrow;
   };
-  ChunkPlan e10 = PrimesAutoPlan({0, 10'000'000'000}, PrimeMethod::kSieve, false);
+  ChunkPlan e10 = PrimesAutoPlan({0, 10'000'000'000}, PrimeMethod::kSieve, false, 0);
   CHECK(e10.count() == 20);  // range/64 is already wider
   CHECK(widths_below_full(e10) == 0);
-  ChunkPlan e9x2 = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, false);
+  ChunkPlan e9x2 = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, false, 0);
   CHECK(e9x2.count() == 12);  // 4 of 2.5e8, then 8 of 1.29e8 instead of shrinking to 3.1e7
   CHECK(widths_below_full(e9x2) == 0);
   CHECK(e9x2.at(11).hi == 2'000'000'000);
   // A small range still gives two workers several tasks each.
-  ChunkPlan e8 = PrimesAutoPlan({0, 100'000'000}, PrimeMethod::kSieve, false);
+  ChunkPlan e8 = PrimesAutoPlan({0, 100'000'000}, PrimeMethod::kSieve, false, 0);
   CHECK(e8.count() == 6);
   CHECK(e8.at(5).hi == 100'000'000);
   // --list caps a chunk at 1e8 so its primes fit one result message.
-  ChunkPlan listed = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, true);
+  ChunkPlan listed = PrimesAutoPlan({0, 2'000'000'000}, PrimeMethod::kSieve, true, 0);
   CHECK(listed.largest() <= kMaxListChunk);
-  CHECK(PrimesAutoPlan({0, 1'000'000}, PrimeMethod::kTrial, false).count() == 100);
+  CHECK(PrimesAutoPlan({0, 1'000'000}, PrimeMethod::kTrial, false, 0).count() == 100);
+}
+
+TEST_CASE("primes' auto chunks on one slot are as long as kOneSlotChunk allows, and equal",
+          "[numbers]") {
+  ChunkPlan e10 = PrimesAutoPlan({0, 10'000'000'000}, PrimeMethod::kSieve, false, 1);
+  CHECK(e10.count() == 1);
+  CHECK(e10.at(0).lo == 0);
+  CHECK(e10.at(0).hi == 10'000'000'000);
+  // 3.5e10 in 4 equal chunks of 8.75e9, not 3 of 1e10 and a remnant of 5e9.
+  ChunkPlan big = PrimesAutoPlan({0, 35'000'000'000}, PrimeMethod::kSieve, false, 1);
+  REQUIRE(big.count() == 4);
+  for (uint64_t i = 0; i < 4; ++i) {
+    CHECK(big.at(i).lo == i * 8'750'000'000);
+    CHECK(big.at(i).hi == (i + 1) * 8'750'000'000);
+  }
+  ChunkPlan odd = PrimesAutoPlan({7, 20'000'000'008}, PrimeMethod::kSieve, false, 1);
+  REQUIRE(odd.count() == 3);
+  CHECK(odd.at(0).lo == 7);
+  CHECK(odd.at(2).hi == 20'000'000'008);
+  CHECK(odd.largest() <= kOneSlotChunk);
+  // --list still caps chunks so their primes fit a message; an empty range has no task.
+  CHECK(PrimesAutoPlan({0, 1'000'000'000}, PrimeMethod::kSieve, true, 1).count() == 10);
+  CHECK(PrimesAutoPlan({5, 5}, PrimeMethod::kSieve, false, 1).count() == 0);
+  // Two slots, or slots not known, keep the guided plan; trial division ignores slots.
+  CHECK(PrimesAutoPlan({0, 10'000'000'000}, PrimeMethod::kSieve, false, 2).count() == 20);
+  CHECK(PrimesAutoPlan({0, 1'000'000}, PrimeMethod::kTrial, false, 1).count() == 100);
 }
