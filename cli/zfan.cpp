@@ -44,6 +44,8 @@ void AddMasterOptions(CLI::App& cmd, zfan::master::MasterOptions& o) {
   cmd.add_option("--expect-workers", o.expect_workers, "wait for N workers before dispatching");
   cmd.add_option("--use-workers", o.use_workers,
                  "of the workers that joined, N take part; the rest stand by (scaling studies)");
+  cmd.add_option("--plan-workers", o.plan_workers,
+                 "plan the job's tasks for N workers (default: the local workers, if no others)");
   cmd.add_option("--wait-timeout", o.wait_timeout_s, "seconds to wait for --expect-workers")
       ->capture_default_str();
   cmd.add_flag("--json", o.json, "print one JSON summary on stdout and nothing else there");

@@ -115,12 +115,16 @@ Result<std::optional<JournalContents>> MasterLoop::ReadResumedJournal() const {
 }
 
 // The slots the job is planned for: those the resumed journal's run planned for (so that its
-// task ids name the same tasks), else our own local workers' when they are all the job waits for.
+// task ids name the same tasks), else --plan-workers', else our own local workers' when they are
+// all the job waits for (0: not known).
 uint32_t MasterLoop::PlannedSlots(const std::optional<JournalContents>& resumed) const {
   if (resumed) return resumed->plan_slots;
-  if (opt_.local_workers == 0 || opt_.expect_workers > opt_.local_workers) return 0;
-  uint32_t taking = opt_.use_workers ? opt_.use_workers : opt_.local_workers;
-  return taking * LocalWorkerSlots();  // 0 when each worker picks its own
+  uint32_t workers = opt_.plan_workers;
+  if (workers == 0) {
+    if (opt_.local_workers == 0 || opt_.expect_workers > opt_.local_workers) return 0;
+    workers = opt_.use_workers ? opt_.use_workers : opt_.local_workers;
+  }
+  return workers * LocalWorkerSlots();  // 0 when each worker picks its own
 }
 
 Status MasterLoop::OpenJournal(const std::optional<JournalContents>& resumed,

@@ -18,6 +18,9 @@ struct MasterOptions {
   uint32_t worker_slots = 0;  // slots of each local worker (0 = the job's default)
   uint32_t expect_workers = 0;
   uint32_t use_workers = 0;  // of the workers that joined, N take part, the rest stand by (0 = all)
+  // Plan the job's tasks for N workers of --worker-slots each (0 = for the local workers, when
+  // the job waits for no others). zfan scale plans every count for its largest.
+  uint32_t plan_workers = 0;
   double wait_timeout_s = 60;
   bool json = false;
   bool quiet = false;  // no progress lines

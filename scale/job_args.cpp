@@ -15,7 +15,7 @@ namespace {
 
 // zfan scale passes these to each master itself; a second value would contradict the study.
 constexpr const char* kReservedOptions[] = {"--local-workers", "--expect-workers", "--use-workers",
-                                            "--json", "--resume"};
+                                            "--plan-workers", "--json", "--resume"};
 
 // The option a weak-scaling study multiplies, and the option its value counts from (if any).
 struct SizeOption {

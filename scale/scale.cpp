@@ -66,7 +66,10 @@ Result<std::vector<std::string>> MasterArgs(const ScaleOptions& o, uint32_t work
     AddMasterOptions(args, {"--expect-workers", std::to_string(o.workers.back()), "--use-workers",
                             std::to_string(workers)});
   } else {
-    AddMasterOptions(args, {"--local-workers", std::to_string(workers)});
+    // Every count runs the same tasks, planned for the largest: a job's plan may depend on its
+    // workers (primes sieves in larger chunks on one), and speedups compare the same work.
+    AddMasterOptions(args, {"--local-workers", std::to_string(workers), "--plan-workers",
+                            std::to_string(o.workers.back())});
   }
   return args;
 }

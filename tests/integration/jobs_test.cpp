@@ -72,6 +72,13 @@ TEST_CASE("primes on one slot sieve in one chunk; on two, in guided chunks", "[j
   CHECK(two["result"]["verified"] == true);
   CHECK(two["result"]["chunk"] == "guided");
   CHECK(two["result"]["chunks"].get<uint64_t>() >= 6);
+  // --plan-workers overrides the count the plan is made for, either way.
+  auto one_on_two = RunJob({"primes", "--to", "1e9", "--local-workers", "2", "--plan-workers", "1"});
+  CHECK(one_on_two["result"]["chunks"] == 1);
+  CHECK(one_on_two["result"]["verified"] == true);
+  auto two_on_one = RunJob({"primes", "--to", "1e9", "--local-workers", "1", "--plan-workers", "2"});
+  CHECK(two_on_one["result"]["chunks"] == two["result"]["chunks"]);
+  CHECK(two_on_one["result"]["verified"] == true);
 }
 
 TEST_CASE("--resume keeps the chunks its journal was planned for, with any worker count",

@@ -134,6 +134,23 @@ TEST_CASE("scale --weak grows the sleep job with the workers", "[scale]") {
   CHECK(j["fit"]["gustafson_serial_fraction"].is_number());
 }
 
+TEST_CASE("scale runs the same primes tasks at every count, planned for the largest", "[scale]") {
+  TempDir dir;
+  RunResult r = RunZfan({"scale", "primes", "--to", "1e9", "--port",
+                         std::to_string(FreePortTriple()), "--workers", "1,2", "--runs", "1",
+                         "--export-json", dir / "primes.json"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(ReadFile(dir / "primes.json"));
+  REQUIRE(j["results"].size() == 2);
+  for (const auto& result : j["results"]) {
+    CheckResult(result, 1);
+    // One worker alone would sieve 1e9 in one task; planned for two it is 8 guided ones.
+    const double tasks = double(result["tasks_per_s"]) * double(result["median_s"]);
+    CHECK(std::abs(tasks - 8.0) < 1e-6);
+  }
+}
+
 TEST_CASE("scale refuses an unknown job, a bad --workers list and --weak for echo", "[scale]") {
   ExpectUsage({"scale", "frobnicate", "--workers", "1,2"}, "frobnicate");
   ExpectUsage({"scale", "sleep", "--workers", "0"}, "--workers");
