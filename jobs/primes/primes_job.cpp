@@ -72,14 +72,13 @@ class OrderedPrimeWriter {
 
 class PrimesJob final : public MasterJob {
  public:
-  // `auto_chunk`: the plan is --chunk auto's, made again once the master knows its slots.
-  PrimesJob(Range range, ChunkPlan plan, bool auto_chunk, PrimeMethod method,
-            std::string list_path)
+  // `fixed_chunk`: --chunk C, or 0 for auto (planned again once the master knows its slots).
+  PrimesJob(Range range, uint64_t fixed_chunk, PrimeMethod method, std::string list_path)
       : range_(range),
-        plan_(std::move(plan)),
-        auto_chunk_(auto_chunk),
+        fixed_chunk_(fixed_chunk),
         method_(method),
-        list_path_(std::move(list_path)) {}
+        list_path_(std::move(list_path)),
+        plan_(Plan(/*slots=*/0)) {}
 
   std::string name() const override { return "primes"; }
   nlohmann::json worker_params() const override {
@@ -95,9 +94,7 @@ class PrimesJob final : public MasterJob {
     return UsageError(
         "--list cannot be combined with --resume (the journal keeps counts, not primes)");
   }
-  void configure(const MasterSettings& s) override {
-    if (auto_chunk_) plan_ = PrimesAutoPlan(range_, method_, !list_path_.empty(), s.planned_slots);
-  }
+  void configure(const MasterSettings& s) override { plan_ = Plan(s.planned_slots); }
   Status prepare() override { return list_path_.empty() ? Status::Ok() : writer_.Open(list_path_); }
   uint64_t task_count() const override { return plan_.count(); }
   TaskSpec make_task(uint64_t index) const override {
@@ -170,11 +167,16 @@ class PrimesJob final : public MasterJob {
   }
 
  private:
+  ChunkPlan Plan(uint32_t slots) const {
+    if (fixed_chunk_) return ChunkPlan::Fixed(range_, fixed_chunk_);
+    return PrimesAutoPlan(range_, method_, !list_path_.empty(), slots);
+  }
+
   Range range_;
-  ChunkPlan plan_;
-  bool auto_chunk_;
+  uint64_t fixed_chunk_;
   PrimeMethod method_;
   std::string list_path_;
+  ChunkPlan plan_;
   OrderedPrimeWriter writer_;
   uint64_t count_ = 0;
   std::map<TaskId, std::pair<std::vector<uint64_t>, std::vector<uint64_t>>> chunks_;
@@ -202,19 +204,18 @@ MasterJobFactory AddPrimesCli(CLI::App& cmd) {
     Range r{*from, *to};
     auto method = opts->method == "trial" ? PrimeMethod::kTrial : PrimeMethod::kSieve;
     bool list = !opts->list_path.empty();
-    bool auto_chunk = opts->chunk_text == "auto";
-    ChunkPlan plan = PrimesAutoPlan(r, method, list, /*slots=*/0);
-    if (!auto_chunk) {
+    uint64_t fixed_chunk = 0;
+    if (opts->chunk_text != "auto") {
       auto c = ParseCount(opts->chunk_text, "--chunk");
       if (!c.ok()) return c.status();
       if (*c == 0) return UsageError("--chunk must be at least 1");
       if (list && *c > kMaxListChunk) {
         return UsageError("--list needs --chunk of at most 1e8 so a chunk's primes fit a message");
       }
-      plan = ChunkPlan::Fixed(r, *c);
+      fixed_chunk = *c;
     }
     return std::unique_ptr<MasterJob>(
-        std::make_unique<PrimesJob>(r, std::move(plan), auto_chunk, method, opts->list_path));
+        std::make_unique<PrimesJob>(r, fixed_chunk, method, opts->list_path));
   };
 }
 
