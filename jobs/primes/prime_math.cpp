@@ -30,6 +30,32 @@ ChunkPrimes TrialChunk(Range r, bool want_all) {
   return out;
 }
 
+enum class End { kFirst, kLast };
+
+// The first or last `count` primes of r, sieved in a window at that end that widens until it
+// holds enough. Not primesieve::iterator: its buffers come and go between count_primes calls,
+// and that cost ~1.7 ms a chunk here (20 chunks of [0, 1e10): 1.13 s against 1.10 s for the
+// counts alone; these windows: 1.09-1.10 s).
+std::vector<uint64_t> PrimesAtEnd(Range r, size_t count, End end) {
+  const uint64_t span = r.hi - r.lo;
+  std::vector<uint64_t> found;
+  for (uint64_t width = 4096;; width = width > span / 4 ? span : width * 4) {
+    const uint64_t w = std::min(width, span);
+    const uint64_t lo = end == End::kLast ? r.hi - w : r.lo;
+    found.clear();
+    primesieve::generate_primes(lo, lo + w - 1, &found);
+    if (found.size() >= count || w == span) break;
+  }
+  if (found.size() > count) {
+    if (end == End::kFirst) {
+      found.resize(count);
+    } else {
+      found.erase(found.begin(), found.end() - static_cast<std::ptrdiff_t>(count));
+    }
+  }
+  return found;
+}
+
 ChunkPrimes SieveChunk(Range r, bool want_all) {
   ChunkPrimes out;
   if (r.hi <= r.lo) return out;
@@ -41,16 +67,8 @@ ChunkPrimes SieveChunk(Range r, bool want_all) {
     return out;
   }
   out.count = primesieve::count_primes(r.lo, r.hi - 1);
-  primesieve::iterator forward(r.lo, std::min(r.hi, r.lo + 4096));
-  for (uint64_t p = forward.next_prime(); p < r.hi && out.head.size() < kHeadTail;
-       p = forward.next_prime()) {
-    out.head.push_back(p);
-  }
-  primesieve::iterator backward(r.hi - 1);
-  for (uint64_t p = backward.prev_prime(); p >= r.lo && p >= 2 && out.tail.size() < kHeadTail;
-       p = backward.prev_prime()) {
-    out.tail.insert(out.tail.begin(), p);
-  }
+  out.head = PrimesAtEnd(r, kHeadTail, End::kFirst);
+  out.tail = PrimesAtEnd(r, kHeadTail, End::kLast);
   return out;
 }
 

@@ -277,7 +277,8 @@ TEST_CASE("the sieve and trial division agree on count, head, tail and every pri
   auto sieve = SimpleSieve(1000001);
   for (Range r :
        {Range{0, 100}, Range{10, 2500}, Range{999000, 1000000}, Range{0, 98}, Range{97, 200},
-        Range{2, 3}, Range{0, 2}, Range{24, 29}, Range{0, 0}, Range{90, 97}}) {
+        Range{2, 3}, Range{0, 2}, Range{24, 29}, Range{0, 0}, Range{90, 97},
+        Range{0, 1000001}, Range{123456, 987654}}) {  // the last two: wider than a head/tail window
     INFO("range [" << r.lo << ", " << r.hi << ")");
     std::vector<uint64_t> expected;
     for (uint64_t n = r.lo; n < r.hi; ++n) {
