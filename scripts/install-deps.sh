@@ -40,5 +40,5 @@ fi
 # Benchmarks only (bench/README.md): ZFAN_BENCH_DEPS=1 scripts/install-deps.sh
 if [ "${ZFAN_BENCH_DEPS:-0}" = "1" ]; then
   $SUDO apt-get install -y -q --no-install-recommends hyperfine gnuplot-nox aria2 curl \
-    python3-aiohttp
+    python3-aiohttp linux-perf
 fi
