@@ -35,7 +35,8 @@ enum class End { kFirst, kLast };
 // The first or last `count` primes of r, sieved in a window at that end that widens until it
 // holds enough. Not primesieve::iterator: its buffers come and go between count_primes calls,
 // and that cost ~1.7 ms a chunk here (20 chunks of [0, 1e10): 1.13 s against 1.10 s for the
-// counts alone; these windows: 1.09-1.10 s).
+// counts alone; these windows: 1.09-1.10 s), and most near 2^64 (the 615 numbers below it:
+// 21 s with iterators, 4 s with windows).
 std::vector<uint64_t> PrimesAtEnd(Range r, size_t count, End end) {
   const uint64_t span = r.hi - r.lo;
   std::vector<uint64_t> found;
